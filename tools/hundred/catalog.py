@@ -1,0 +1,256 @@
+"""What projects exist: the monorepo's root, project names, and each writeup's front matter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hundred.errors import HundredError
+
+Kind = Literal["tabular", "vision", "from-scratch"]
+KINDS: tuple[Kind, ...] = ("tabular", "vision", "from-scratch")
+
+SLUG_MAX = 40
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_FOLDER = re.compile(r"(\d{3})-(.+)")
+WRITEUP = "writeup.md"
+NOTEBOOK = "notebook.ipynb"
+
+
+@dataclass(frozen=True, order=True)
+class ProjectName:
+    """``NNN-slug``: a number from 001 to 999 and a lowercase kebab-case slug."""
+
+    number: int
+    slug: str
+
+    @property
+    def folder(self) -> str:
+        return f"{self.number:03d}-{self.slug}"
+
+    def __str__(self) -> str:
+        return self.folder
+
+
+def check_slug(slug: str) -> str:
+    """Return ``slug`` when it is lowercase ASCII kebab-case of at most 40 characters."""
+    if "/" in slug or "\\" in slug or ".." in slug:
+        raise HundredError(
+            f"project name {slug!r} contains a path separator or '..'; give a bare name "
+            "such as 'cnn-cifar', not a path"
+        )
+    if not _SLUG.fullmatch(slug):
+        hint = re.sub(r"[^a-z0-9]+", "-", slug.lower()).strip("-") or "my-project"
+        raise HundredError(
+            f"slug {slug!r} is not lowercase kebab-case (a-z, 0-9 and single dashes); "
+            f"try {hint!r}"
+        )
+    if len(slug) > SLUG_MAX:
+        raise HundredError(
+            f"slug {slug!r} is {len(slug)} characters long; shorten it to at most {SLUG_MAX}"
+        )
+    return slug
+
+
+def parse_name(name: str) -> tuple[int | None, str]:
+    """Split ``042-cnn-cifar`` into ``(42, "cnn-cifar")`` and ``cnn-cifar`` into ``(None, ...)``."""
+    if "/" in name or "\\" in name or ".." in name:
+        check_slug(name)  # raises the path error
+    leading = re.match(r"(\d+)-(.*)", name)
+    if leading is None:
+        if name.isdigit():
+            raise HundredError(
+                f"project name {name!r} has no slug; write it as NNN-slug, e.g. '{name}-my-study'"
+            )
+        return None, check_slug(name)
+    digits, slug = leading.groups()
+    if len(digits) != 3 or not 1 <= int(digits) <= 999:
+        fix = f"'{int(digits):03d}-{slug}'" if 1 <= int(digits) <= 999 else "a number 001-999"
+        raise HundredError(
+            f"project number {digits!r} must be three digits from 001 to 999; use {fix}"
+        )
+    return int(digits), check_slug(slug)
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The monorepo root: the nearest folder at or above ``start`` holding ``projects/``."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "projects").is_dir():
+            return folder
+    raise HundredError(
+        f"no projects/ folder found in {here} or any folder above it; run this inside a "
+        "hundred monorepo or create one with 'mkdir projects'"
+    )
+
+
+def project_folders(root: Path) -> list[tuple[ProjectName, Path]]:
+    """Every ``projects/NNN-slug`` folder, by number; anything else in projects/ is ignored."""
+    found: list[tuple[ProjectName, Path]] = []
+    projects = root / "projects"
+    if not projects.is_dir():
+        return found
+    for path in projects.iterdir():
+        match = _FOLDER.fullmatch(path.name)
+        if match and path.is_dir() and _SLUG.fullmatch(match[2]) and int(match[1]) > 0:
+            found.append((ProjectName(int(match[1]), match[2]), path))
+    return sorted(found)
+
+
+class Writeup(BaseModel):
+    """A writeup's front matter, validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str = Field(min_length=1)
+    number: int = Field(ge=1, le=999)
+    slug: str
+    date: dt.date
+    kind: Kind
+    tags: list[str] = Field(default_factory=list)
+    difficulty: int = Field(ge=1, le=5)
+    stage: str | None = None
+    summary: str = ""
+    draft: bool = False
+    # Per-project overrides of the run profiles' parameters (see ``hundred run``).
+    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug_is_kebab(cls, value: str) -> str:
+        if not _SLUG.fullmatch(value) or len(value) > SLUG_MAX:
+            raise ValueError("must be lowercase kebab-case, at most 40 characters")
+        return value
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags_from_string(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project folder of the monorepo."""
+
+    name: ProjectName
+    path: Path
+
+    @property
+    def number(self) -> int:
+        return self.name.number
+
+    @property
+    def slug(self) -> str:
+        return self.name.slug
+
+    @property
+    def notebook(self) -> Path:
+        return self.path / NOTEBOOK
+
+    @property
+    def writeup_path(self) -> Path:
+        return self.path / WRITEUP
+
+    @cached_property
+    def writeup(self) -> Writeup:
+        return read_writeup(self.writeup_path, expected=self.name)
+
+
+def split_front_matter(text: str) -> tuple[str, str]:
+    """Split a markdown file into its YAML front matter and its body."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return "", text
+    for index, line in enumerate(lines[1:], start=1):
+        if line.strip() in ("---", "..."):
+            return "".join(lines[1:index]), "".join(lines[index + 1 :])
+    return "", text
+
+
+def read_writeup(path: Path, *, expected: ProjectName | None = None) -> Writeup:
+    """Parse and validate the front matter of ``path``; errors name the file and the field."""
+    where = _display(path)
+    if not path.is_file():
+        raise HundredError(f"{where} is missing; every project needs a writeup with front matter")
+    head, _ = split_front_matter(path.read_text(encoding="utf-8"))
+    if not head:
+        raise HundredError(
+            f"{where} has no YAML front matter; start the file with '---', the fields "
+            "(title, number, slug, date, kind, difficulty...), and '---'"
+        )
+    try:
+        data = yaml.safe_load(head)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f" line {mark.line + 2}" if mark is not None else ""
+        raise HundredError(f"{where}:{line} front matter is not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise HundredError(f"{where}: front matter must be a mapping of field: value")
+    try:
+        writeup = Writeup.model_validate(data)
+    except ValidationError as error:
+        raise HundredError(f"{where}: {_explain(error)}") from None
+    if expected is not None and (writeup.number, writeup.slug) != (expected.number, expected.slug):
+        raise HundredError(
+            f"{where}: number/slug say {writeup.number:03d}-{writeup.slug} but the folder is "
+            f"{expected.folder}; make the front matter match the folder name"
+        )
+    return writeup
+
+
+def _explain(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "front matter"
+    if first["type"] == "missing":
+        return f"field '{field}' is missing; add it to the front matter"
+    if first["type"] == "extra_forbidden":
+        return f"field '{field}' is unknown; remove it or fix its spelling"
+    if field == "kind":
+        return f"field 'kind' is {first.get('input')!r}; use one of {', '.join(KINDS)}"
+    return f"field '{field}' is invalid ({first['msg']}); fix it in the front matter"
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def discover(root: Path) -> list[Project]:
+    """Every project of the monorepo at ``root``, by number (front matter read lazily)."""
+    return [Project(name, path) for name, path in project_folders(root)]
+
+
+def load(root: Path) -> list[Project]:
+    """Every project with its writeup validated; the first malformed writeup raises."""
+    projects = discover(root)
+    for project in projects:
+        _ = project.writeup
+    return projects
+
+
+def select(projects: list[Project], wanted: list[str]) -> list[Project]:
+    """The projects named by number (``42``, ``042``) or folder name, in catalog order."""
+    if not wanted:
+        return projects
+    chosen: list[Project] = []
+    for item in wanted:
+        match = [
+            p for p in projects
+            if item == p.name.folder or (item.isdigit() and int(item) == p.number)
+        ]
+        if not match:
+            raise HundredError(
+                f"no project {item!r}; name one by number (042) or folder "
+                "(042-cnn-cifar): 'hundred list' shows them"
+            )
+        chosen.extend(p for p in match if p not in chosen)
+    return [p for p in projects if p in chosen]

@@ -1,0 +1,231 @@
+"""Make a project: validate its name, render the copier template, move it into place atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hundred.catalog import KINDS, Kind, Project, ProjectName, parse_name, project_folders
+from hundred.errors import HundredError, WorkFailed
+
+TEMPLATE = Path("templates") / "project"
+
+# Words in a slug that name a kind, checked in this order.
+KIND_WORDS: dict[Kind, tuple[str, ...]] = {
+    "vision": ("cnn", "cifar", "cifar10", "mnist", "image", "images", "vision"),
+    "from-scratch": ("scratch", "numpy"),
+}
+IMAGE_DATASETS = ("cifar10", "mnist", "digits")
+# Words in a slug that name a dataset the data script knows how to fetch.
+DATASET_WORDS: dict[str, tuple[str, ...]] = {
+    "cifar10": ("cifar", "cifar10"),
+    "mnist": ("mnist",),
+    "iris": ("iris",),
+    "digits": ("digits",),
+    "wine": ("wine",),
+    "breast-cancer": ("cancer",),
+    "diabetes": ("diabetes",),
+}
+# The stand-in each kind starts from when the slug names no dataset.
+PLACEHOLDER_DATASET: dict[Kind, str] = {
+    "tabular": "wine",
+    "vision": "digits",
+    "from-scratch": "breast-cancer",
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything decided before anything is written."""
+
+    name: ProjectName
+    kind: Kind
+    dataset: str
+    placeholder: bool
+    target: Path
+
+    def answers(self, *, title: str | None, difficulty: int, stage: str) -> dict[str, Any]:
+        answers: dict[str, Any] = {
+            "number": self.name.number,
+            "slug": self.name.slug,
+            "kind": self.kind,
+            "dataset": self.dataset,
+            "dataset_is_placeholder": self.placeholder,
+            "date": dt.date.today().isoformat(),
+            "difficulty": difficulty,
+            "stage": stage,
+        }
+        answers["title"] = title or title_from_slug(self.name.slug)
+        return answers
+
+
+# Words that read better in capitals or with their usual spelling in a title.
+SPELLINGS = {
+    word: word.upper()
+    for word in ("ai", "cnn", "rnn", "lstm", "gru", "gan", "vae", "mlp", "knn", "svm", "pca",
+                 "nlp", "gpt", "bert", "mnist", "cifar", "cifar10", "ml", "dl", "rl", "gd",
+                 "sgd", "xgboost", "tsne", "umap", "api", "roc", "auc")
+} | {"numpy": "NumPy", "pytorch": "PyTorch", "sklearn": "scikit-learn", "vs": "vs"}
+
+
+def title_from_slug(slug: str) -> str:
+    """A readable first title: ``cnn-cifar`` → ``CNN CIFAR``, ``knn-vs-kmeans`` → ``KNN vs Kmeans``.
+
+    The user edits it in the writeup; this only saves them fixing the obvious.
+    """
+    return " ".join(SPELLINGS.get(word, word.capitalize()) for word in slug.split("-"))
+
+
+def infer_kind(slug: str) -> Kind:
+    """The kind a slug suggests: image words → vision, scratch/numpy → from-scratch, else tabular.
+
+    The first kind whose words appear in the slug wins.
+    """
+    words = slug.split("-")
+    for kind, hints in KIND_WORDS.items():
+        if any(word in hints for word in words):
+            return kind
+    return "tabular"
+
+
+def infer_dataset(slug: str) -> str | None:
+    """The well-known dataset a slug names (``cnn-cifar`` → ``cifar10``), if any."""
+    words = slug.split("-")
+    for dataset, hints in DATASET_WORDS.items():
+        if any(word in hints for word in words):
+            return dataset
+    return None
+
+
+def plan_project(name: str, root: Path, *, kind: str | None = None) -> Plan:
+    """Check ``name`` and ``kind`` against the monorepo at ``root``; raise before writing."""
+    number, slug = parse_name(name)
+    if kind is not None and kind not in KINDS:
+        raise HundredError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    chosen: Kind = kind if kind is not None else infer_kind(slug)
+    existing = project_folders(root)
+    if number is None:
+        number = max((taken.number for taken, _ in existing), default=0) + 1
+        if number > 999:
+            raise HundredError("all numbers up to 999 are taken; give the project a free number")
+    target = root / "projects" / f"{number:03d}-{slug}"
+    if target.exists() or target.is_symlink():
+        raise HundredError(
+            f"{_rel(target, root)} already exists; pick another name or remove that folder"
+        )
+    for taken, path in existing:
+        if taken.number == number:
+            raise HundredError(
+                f"project number {number:03d} is taken by {_rel(path, root)}; pick another "
+                f"number or run 'new-project {slug}' to take the next free one"
+            )
+        if taken.slug == slug:
+            raise HundredError(
+                f"slug {slug!r} is already used by {_rel(path, root)}; pick another slug"
+            )
+    dataset = infer_dataset(slug)
+    if chosen == "vision" and dataset is not None and dataset not in IMAGE_DATASETS:
+        raise HundredError(
+            f"the vision starter needs image data but {slug!r} names {dataset}; "
+            "use --kind tabular or --kind from-scratch"
+        )
+    placeholder = dataset is None
+    return Plan(
+        ProjectName(number, slug),
+        chosen,
+        dataset or PLACEHOLDER_DATASET[chosen],
+        placeholder,
+        target,
+    )
+
+
+def new_project(
+    name: str,
+    root: Path,
+    *,
+    kind: str | None = None,
+    title: str | None = None,
+    difficulty: int = 2,
+    stage: str = "",
+) -> Project:
+    """Scaffold ``projects/NNN-slug`` in the monorepo at ``root`` and return it.
+
+    The template is rendered into a hidden temporary folder beside the target and renamed into
+    place only when complete, so a failure or Ctrl-C at any point leaves no partial project.
+    """
+    if not 1 <= difficulty <= 5:
+        raise HundredError(f"difficulty {difficulty} is out of range; give a number from 1 to 5")
+    plan = plan_project(name, root, kind=kind)
+    template = root / TEMPLATE
+    if not (template / "copier.yml").is_file():
+        raise HundredError(
+            f"no project template at {template}; restore templates/project/ from the hundred "
+            "repository"
+        )
+    answers = plan.answers(title=title, difficulty=difficulty, stage=stage)
+    staging = Path(tempfile.mkdtemp(prefix=".new-", dir=plan.target.parent))
+    try:
+        _chmod_like_mkdir(staging)
+        _render(template, staging, answers)
+        _normalise_notebook(staging / "notebook.ipynb")
+        if plan.target.exists():
+            raise HundredError(f"{_rel(plan.target, root)} appeared while rendering; try again")
+        staging.rename(plan.target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return Project(plan.name, plan.target)
+
+
+def _render(template: Path, staging: Path, answers: dict[str, Any]) -> None:
+    from copier import run_copy
+
+    # The staging folder sits in projects/ like the final folder, so a template path relative to
+    # it is right for the project too: .copier-answers.yml then records a _src_path that still
+    # resolves after the repository is cloned elsewhere.
+    relative = os.path.relpath(template, staging)
+    try:
+        with contextlib.chdir(staging):
+            run_copy(
+                relative, ".", data=answers, defaults=True, quiet=True, overwrite=True,
+                cleanup_on_error=False,
+            )
+    except (KeyboardInterrupt, HundredError):
+        raise
+    except Exception as error:
+        raise WorkFailed(
+            f"rendering the template {template} failed ({type(error).__name__}: {error}); "
+            "nothing was written: fix the template or run with --verbose"
+        ) from error
+
+
+def _normalise_notebook(path: Path) -> None:
+    """Validate the rendered notebook and store it in nbformat's canonical layout."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    try:
+        nbformat.validate(notebook)
+    except nbformat.ValidationError as error:
+        raise WorkFailed(f"the template rendered an invalid notebook: {error.message}") from None
+    nbformat.write(notebook, path)
+
+
+def _chmod_like_mkdir(path: Path) -> None:
+    """mkdtemp makes 0700 folders; give the project the permissions a plain mkdir would."""
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(0o777 & ~umask)
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
