@@ -45,6 +45,8 @@ def fetch(remote: Remote, folder: Path) -> Path:
     import pooch
     import requests
 
+    # pooch logs each download at INFO on stderr: a failure would print two lines, not one.
+    pooch.get_logger().setLevel("WARNING")
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / remote.name
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import shutil
 import tempfile
@@ -206,15 +207,18 @@ def _render(template: Path, staging: Path, answers: dict[str, Any]) -> None:
 
 
 def _normalise_notebook(path: Path) -> None:
-    """Validate the rendered notebook and store it in nbformat's canonical layout."""
-    import nbformat
+    """Store the rendered notebook in nbformat's canonical on-disk layout.
 
-    notebook = nbformat.read(path, as_version=4)
-    try:
-        nbformat.validate(notebook)
-    except nbformat.ValidationError as error:
-        raise WorkFailed(f"the template rendered an invalid notebook: {error.message}") from None
-    nbformat.write(notebook, path)
+    Jupyter and nbstripout rewrite notebooks this way (sources as lists of lines, sorted keys,
+    one-space indent), so the first save after scaffolding changes nothing. Plain json keeps
+    new-project as fast as copier itself; the tests validate the result with nbformat.
+    """
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        if isinstance(cell["source"], str):
+            cell["source"] = cell["source"].splitlines(keepends=True)
+    text = json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False)
+    path.write_text(text + "\n", encoding="utf-8")
 
 
 def _chmod_like_mkdir(path: Path) -> None:

@@ -1,0 +1,157 @@
+"""The change-aware cache key of a project run.
+
+The key covers what decides a run's outcome: the notebook's code cells (not outputs, not
+markdown), the project's other source files (data.py and any .py), the profile's parameters,
+and the versions of the installed packages the code imports. jupyter-cache and Quarto's freeze
+look at the notebook alone; a changed data script or an upgraded library re-runs here.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from hundred.catalog import Project
+from hundred.errors import HundredError
+
+# Folders of a project that hold outputs, not sources.
+NOT_SOURCES = frozenset({"data", "runs", "__pycache__", ".ipynb_checkpoints"})
+# Import names whose distribution is named otherwise (checked before a full scan).
+DISTRIBUTION_OF = {
+    "sklearn": "scikit-learn",
+    "yaml": "PyYAML",
+    "PIL": "pillow",
+    "cv2": "opencv-python",
+    "skimage": "scikit-image",
+    "bs4": "beautifulsoup4",
+    "mpl_toolkits": "matplotlib",
+}
+_MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
+
+
+class InvalidNotebook(HundredError):
+    """The notebook file is not a notebook nbformat can read."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    """The key, and the package versions that went into it (kept in the run record)."""
+
+    digest: str
+    packages: dict[str, str]
+
+
+def code_cells(notebook: Path) -> list[str]:
+    """The sources of the notebook's code cells; ``InvalidNotebook`` if it is not a notebook."""
+    try:
+        data = json.loads(notebook.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidNotebook(f"{notebook} is missing") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InvalidNotebook(f"{notebook} is not valid JSON ({error})") from None
+    cells = data.get("cells") if isinstance(data, dict) else None
+    if not isinstance(cells, list) or not all(
+        isinstance(cell, dict) and "cell_type" in cell and "source" in cell for cell in cells
+    ):
+        raise InvalidNotebook(f"{notebook} is JSON but not a notebook (no list of cells)")
+    return [
+        "".join(cell["source"]) if isinstance(cell["source"], list) else str(cell["source"])
+        for cell in cells
+        if cell["cell_type"] == "code"
+    ]
+
+
+def source_files(folder: Path) -> list[Path]:
+    """The project's Python sources besides the notebook, in a stable order."""
+    return sorted(
+        path for path in folder.rglob("*.py")
+        if not any(part in NOT_SOURCES or part.startswith(".")
+                   for part in path.relative_to(folder).parts[:-1])
+    )
+
+
+def imported_modules(sources: Iterable[str]) -> set[str]:
+    """Top-level names of every module imported by ``sources`` (magics are ignored)."""
+    names: set[str] = set()
+    for source in sources:
+        try:
+            tree = ast.parse(_MAGIC.sub("", source))
+        except SyntaxError:
+            continue  # the run will report it; the cell's text is in the key anyway
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+@cache
+def _all_distributions() -> Mapping[str, list[str]]:
+    return metadata.packages_distributions()
+
+
+@cache
+def installed_version(module: str) -> tuple[str, str] | None:
+    """``(distribution, version)`` of the installed package providing ``module``, if any."""
+    candidates = [DISTRIBUTION_OF.get(module, module)]
+    for name in candidates:
+        try:
+            return name, metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    for name in _all_distributions().get(module, []):  # slower: scans every distribution
+        try:
+            return name, metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return None
+
+
+def package_versions(modules: Iterable[str], local: Path) -> dict[str, str]:
+    """Versions of the distributions behind ``modules``, skipping stdlib and the project's own."""
+    versions: dict[str, str] = {}
+    for module in sorted(modules):
+        if module in sys.stdlib_module_names or (local / f"{module}.py").exists() or (
+            local / module
+        ).is_dir():
+            continue
+        found = installed_version(module)
+        if found is not None:
+            versions[found[0]] = found[1]
+    return versions
+
+
+def cache_key_for(project: Project, parameters: dict[str, Any]) -> CacheKey:
+    """The cache key of running ``project`` with ``parameters``."""
+    cells = code_cells(project.notebook)
+    digest = hashlib.sha256()
+
+    def feed(label: str, text: str) -> None:
+        digest.update(f"{label}\0{len(text)}\0".encode())
+        digest.update(text.encode())
+
+    for index, source in enumerate(cells):
+        feed(f"cell {index}", source)
+    sources = [(path, path.read_text(encoding="utf-8", errors="replace"))
+               for path in source_files(project.path)]
+    for path, text in sources:
+        feed(path.relative_to(project.path).as_posix(), text)
+    feed("parameters", json.dumps(parameters, sort_keys=True, default=str))
+    packages = package_versions(
+        imported_modules([*cells, *(text for _, text in sources)]), project.path
+    )
+    feed("packages", json.dumps(packages, sort_keys=True))
+    feed("python", ".".join(map(str, sys.version_info[:3])))
+    return CacheKey(digest.hexdigest(), packages)
