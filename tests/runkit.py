@@ -1,0 +1,67 @@
+"""Helpers for execution tests: tiny real projects and a view of live kernel processes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+WRITEUP = """---
+title: {title}
+number: {number}
+slug: {slug}
+date: 2026-11-01
+kind: tabular
+difficulty: 1
+{extra}---
+
+## Problem
+"""
+
+
+def make_project(root: Path, folder: str, cells: list[str], *, kernel: str = "python3",
+                 markdown: str = "# A study", extra: str = "",
+                 files: dict[str, str] | None = None) -> Path:
+    """A project whose notebook has a parameters cell, a markdown cell and ``cells``."""
+    number, slug = folder.split("-", 1)
+    path = root / "projects" / folder
+    path.mkdir(parents=True)
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": kernel, "display_name": kernel,
+                                       "language": "python"}
+    parameters = nbformat.v4.new_code_cell('profile = "full"\nseed = 0')
+    parameters.metadata["tags"] = ["parameters"]
+    notebook.cells = [nbformat.v4.new_markdown_cell(markdown), parameters,
+                      *(nbformat.v4.new_code_cell(source) for source in cells)]
+    nbformat.write(notebook, path / "notebook.ipynb")
+    (path / "writeup.md").write_text(
+        WRITEUP.format(title=slug, number=int(number), slug=slug, extra=extra), encoding="utf-8")
+    for name, text in (files or {}).items():
+        (path / name).write_text(text, encoding="utf-8")
+    return path
+
+
+RECORD = "import hundred\nhundred.record('accuracy', 0.5 if profile == 'smoke' else 0.9)"
+
+
+def kernel_pids() -> set[int]:
+    """PIDs of running ipykernel processes on this machine."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(b"ipykernel" in part for part in cmdline):
+            found.add(int(entry.name))
+    return found
+
+
+def record(root: Path, folder: str, profile: str = "smoke") -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(
+        (root / ".hundred" / "runs" / folder / f"{profile}.json").read_text())
+    return data
