@@ -47,7 +47,7 @@ RECORD = "import hundred\nhundred.record('accuracy', 0.5 if profile == 'smoke' e
 
 
 def kernel_pids() -> set[int]:
-    """PIDs of running ipykernel processes on this machine."""
+    """PIDs of running kernel processes on this machine: ipykernel, or forked by a zygote."""
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -56,7 +56,7 @@ def kernel_pids() -> set[int]:
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if any(b"ipykernel" in part for part in cmdline):
+        if any(b"ipykernel" in part or b"hundred.zygote" in part for part in cmdline):
             found.add(int(entry.name))
     return found
 

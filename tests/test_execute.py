@@ -310,7 +310,8 @@ def test_ctrl_c_records_the_interrupt_and_leaves_no_kernel(root: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until both notebooks are executing
         started = [p for p in (root / ".hundred/runs").glob("*/smoke.ipynb")]
-        if len(started) == 2 and len(kernel_pids() - before) >= 2:
+        # Two kernels, and the zygote each worker forks them from.
+        if len(started) == 2 and len(kernel_pids() - before) >= 4:
             break
         time.sleep(0.2)
     time.sleep(1.5)
@@ -333,3 +334,25 @@ def test_no_kernel_outlives_a_run_even_when_kernels_fail(root: Path) -> None:
                           capture_output=True, text=True, check=False, env={**os.environ})
     assert code.returncode == 1
     assert kernel_pids() - before == set()
+
+
+@pytest.mark.parametrize("zygote", [True, False])
+def test_kernels_start_in_the_project_with_the_environment(
+    root: Path, monkeypatch: pytest.MonkeyPatch, zygote: bool
+) -> None:
+    check = (
+        "import os, sys, helper\n"
+        "assert os.getcwd() == os.path.dirname(helper.__file__), os.getcwd()\n"
+        "assert os.environ['HUNDRED_TEST_MARK'] == 'seen'\n"
+        "assert sys.stdin is None or not sys.stdin.isatty()\n"
+        "print('kernel-ok', sys.executable)"
+    )
+    make_project(root, "001-env", [check], files={"helper.py": "X = 1\n"})
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("HUNDRED_TEST_MARK", "seen")
+    if not zygote:
+        monkeypatch.setenv("HUNDRED_NO_ZYGOTE", "1")
+    assert main(["run"]) == 0
+    executed = nbformat.read(root / ".hundred/runs/001-env/smoke.ipynb", as_version=4)
+    text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert f"kernel-ok {sys.executable}" in text

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hundred import results as store
 from hundred.cache import InvalidNotebook, cache_key_for
@@ -36,6 +36,9 @@ from hundred.config import Settings, parameters_for
 from hundred.errors import HundredError
 from hundred.metrics import metrics_in
 from hundred.results import CellFailure, FailureKind, Metric, RunResult
+
+if TYPE_CHECKING:
+    from hundred.zygote import Zygote
 
 KERNEL_START_ATTEMPTS = 3
 KERNEL_START_TIMEOUT = 60.0
@@ -213,16 +216,26 @@ def _python() -> str:
 
 
 class _Kernel:
-    """A kernel launched ahead of its notebook, over IPC sockets in a private folder."""
+    """A kernel launched ahead of its notebook, over IPC sockets in a private folder.
 
-    def __init__(self, task: Task, socket_prefix: str) -> None:
-        from jupyter_client.manager import AsyncKernelManager
-        from jupyter_core.utils import run_sync
+    Its client connects and waits for the kernel in a task on the worker's event loop, so the
+    wait happens while the previous notebook executes (papermill runs on that same loop).
+    """
 
-        self.manager = AsyncKernelManager(kernel_name=task.kernel_name, transport="ipc",
-                                          ip=socket_prefix)
+    def __init__(self, task: Task, socket_prefix: str, zygote: Zygote | None) -> None:
+        from jupyter_core.utils import ensure_event_loop, run_sync
+
+        from hundred.zygote import ZygoteKernelManager
+
+        self.manager = ZygoteKernelManager(kernel_name=task.kernel_name, transport="ipc",
+                                           ip=socket_prefix)
+        self.manager.zygote = zygote
         self._run_sync = run_sync
         run_sync(self.manager.start_kernel)(cwd=str(task.folder))
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self._ready = ensure_event_loop().create_task(
+            self.client.wait_for_ready(timeout=KERNEL_START_TIMEOUT))
 
     @property
     def pid(self) -> int | None:
@@ -230,14 +243,16 @@ class _Kernel:
         return getattr(provisioner, "pid", None) if provisioner else None
 
     def wait_ready(self) -> None:
-        client = self.manager.client()
-        client.start_channels()
-        try:
-            self._run_sync(client.wait_for_ready)(timeout=KERNEL_START_TIMEOUT)
-        finally:
-            client.stop_channels()
+        async def ready() -> None:
+            await self._ready
+
+        self._run_sync(ready)()
+        self.client.allow_stdin = False
 
     def shutdown(self) -> None:
+        if not self._ready.done():
+            self._ready.cancel()
+        self.client.stop_channels()
         try:
             if self.manager.has_kernel:
                 # Also removes the connection file and the IPC sockets.
@@ -256,32 +271,47 @@ def _register_engine() -> None:
     class PrestartedKernelEngine(NBClientEngine):  # type: ignore[misc]
         @classmethod
         def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+            kernel: _Kernel = kwargs["kernel"]
             client = PapermillNotebookClient(
                 nb_man,
-                km=kwargs["km"],
+                km=kernel.manager,
                 timeout=kwargs.get("execution_timeout"),
                 startup_timeout=kwargs.get("start_timeout", KERNEL_START_TIMEOUT),
                 kernel_name=kernel_name,
                 log_output=False,
                 shutdown_kernel="immediate",
             )
-            # cleanup_kc: stop the client's channels and the kernel even though we own it.
-            return client.execute(cleanup_kc=True)
+            client.kc = kernel.client  # connected and ready: nbclient starts no other
+            # The kernel is ours: run_task shuts it down.
+            return client.execute(cleanup_kc=False)
 
     papermill_engines.register(ENGINE, PrestartedKernelEngine)
 
 
 class _Launcher:
+    """Launches a worker's kernels, through its zygote unless HUNDRED_NO_ZYGOTE is set."""
+
     def __init__(self, socket_dir: str, events: Any) -> None:
         self.socket_dir = socket_dir
         self.events = events
         self.count = 0
+        self.zygote: Zygote | None = None
+        if not os.environ.get("HUNDRED_NO_ZYGOTE"):
+            from hundred.zygote import Zygote
+
+            self.zygote = Zygote()
+            events.put(("kernel", os.getpid(), self.zygote.pid))
+
+    def close(self) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
+            self.events.put(("gone", os.getpid(), self.zygote.pid))
 
     def launch(self, task: Task) -> _Kernel | BaseException:
         self.count += 1
         prefix = str(Path(self.socket_dir) / f"{os.getpid()}-{self.count}")
         try:
-            kernel = _Kernel(task, prefix)
+            kernel = _Kernel(task, prefix, self.zygote)
         except Exception as error:  # reported when the task runs
             return error
         if kernel.pid:
@@ -303,13 +333,16 @@ def _worker_main(tasks: Any, events: Any, socket_dir: str) -> None:
     launcher = _Launcher(socket_dir, events)
     current: Task | None = tasks.get()
     kernel = launcher.launch(current) if current is not None else None
-    while current is not None and kernel is not None:
-        following: Task | None = tasks.get()
-        next_kernel = launcher.launch(following) if following is not None else None
-        events.put(("start", os.getpid(), current.project))
-        result = run_task(current, kernel, launcher)
-        events.put(("done", os.getpid(), result.model_dump_json()))
-        current, kernel = following, next_kernel
+    try:
+        while current is not None and kernel is not None:
+            following: Task | None = tasks.get()
+            next_kernel = launcher.launch(following) if following is not None else None
+            events.put(("start", os.getpid(), current.project))
+            result = run_task(current, kernel, launcher)
+            events.put(("done", os.getpid(), result.model_dump_json()))
+            current, kernel = following, next_kernel
+    finally:
+        launcher.close()
 
 
 def run_task(task: Task, kernel: _Kernel | BaseException, launcher: _Launcher) -> RunResult:
@@ -329,7 +362,7 @@ def run_task(task: Task, kernel: _Kernel | BaseException, launcher: _Launcher) -
         try:
             papermill.execute_notebook(
                 str(task.notebook), str(task.output), parameters=task.parameters,
-                engine_name=ENGINE, km=kernel.manager, kernel_name=task.kernel_name,
+                engine_name=ENGINE, kernel=kernel, kernel_name=task.kernel_name,
                 cwd=str(task.folder), progress_bar=False, execution_timeout=task.timeout,
                 start_timeout=KERNEL_START_TIMEOUT,
             )
