@@ -1,0 +1,64 @@
+"""The CI workflow for a monorepo's owner: it cannot run here, so check what it must contain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from tests.conftest import REPO
+
+
+def load_workflow() -> dict[Any, Any]:
+    text = (REPO / ".github" / "workflows" / "notebooks.yml").read_text(encoding="utf-8")
+    data: dict[Any, Any] = yaml.safe_load(text)
+    return data
+
+
+def steps_running(job: dict[str, Any], needle: str) -> list[dict[str, Any]]:
+    return [step for step in job["steps"] if needle in str(step.get("run", ""))]
+
+
+def test_triggers_push_pull_request_and_a_weekly_schedule() -> None:
+    triggers = load_workflow()[True]  # YAML 1.1 reads the key `on` as true
+    assert {"push", "pull_request", "schedule"} <= set(triggers)
+    [cron] = [entry["cron"] for entry in triggers["schedule"]]
+    minute, hour, day, month, weekday = cron.split()
+    assert (day, month) == ("*", "*") and weekday != "*"  # once a week
+
+
+def test_smoke_runs_as_a_matrix_of_shards_with_junit() -> None:
+    workflow = load_workflow()
+    smoke = workflow["jobs"]["smoke"]
+    shards = smoke["strategy"]["matrix"]["shard"]
+    assert shards == list(range(1, len(shards) + 1)) and len(shards) >= 2
+    assert str(len(shards)) == workflow["env"]["SHARDS"]
+    [run] = steps_running(smoke, "hundred run")
+    command = " ".join(run["run"].split())
+    assert "--shard ${{ matrix.shard }}/${{ env.SHARDS }}" in command
+    assert "--profile smoke" in command
+    assert "--junit-xml report-${{ matrix.shard }}.xml" in command
+    assert "'--force'" in command and "schedule" in command  # the weekly run ignores the cache
+    assert steps_running(smoke, 'pip install -e ".[ml]"')
+
+
+def test_pip_and_data_folders_are_cached_and_results_uploaded() -> None:
+    smoke = load_workflow()["jobs"]["smoke"]
+    uses = {step.get("uses", "").split("@")[0]: step for step in smoke["steps"]}
+    assert uses["actions/setup-python"]["with"]["cache"] == "pip"
+    cache = uses["actions/cache"]
+    assert "projects/*/data" in cache["with"]["path"]
+    assert "schedule" in cache["if"]  # the weekly run fetches data from the real links
+    upload = uses["actions/upload-artifact"]
+    assert upload["if"] == "always()"
+    assert ".hundred/runs" in upload["with"]["path"]
+    assert "report-${{ matrix.shard }}.xml" in upload["with"]["path"]
+
+
+def test_a_collect_job_merges_the_shards() -> None:
+    jobs = load_workflow()["jobs"]
+    collect = jobs["collect"]
+    assert collect["needs"] == "smoke" and collect["if"] == "always()"
+    assert steps_running(collect, "hundred collect")
+    downloads = [s for s in collect["steps"] if "download-artifact" in s.get("uses", "")]
+    assert downloads and downloads[0]["with"]["pattern"] == "results-*"
