@@ -23,7 +23,7 @@ def test_triggers_push_pull_request_and_a_weekly_schedule() -> None:
     triggers = load_workflow()[True]  # YAML 1.1 reads the key `on` as true
     assert {"push", "pull_request", "schedule"} <= set(triggers)
     [cron] = [entry["cron"] for entry in triggers["schedule"]]
-    minute, hour, day, month, weekday = cron.split()
+    _minute, _hour, day, month, weekday = cron.split()
     assert (day, month) == ("*", "*") and weekday != "*"  # once a week
 
 
