@@ -12,7 +12,7 @@ from typing import Any
 from hundred import catalog
 from hundred import results as store
 from hundred.config import load_settings, parameters_for
-from hundred.errors import HundredError
+from hundred.errors import HundredError, WorkFailed
 from hundred.results import RunResult
 
 
@@ -186,6 +186,38 @@ def cmd_collect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mkdocs(root: Path, *arguments: str) -> int:
+    import subprocess
+    import sys
+
+    config = root / "mkdocs.yml"
+    if not config.is_file():
+        raise HundredError(f"no mkdocs.yml in {root}; restore it from the hundred repository")
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    return subprocess.run([sys.executable, "-m", "mkdocs", *arguments, "-f", str(config)],
+                          cwd=root, env=environment, check=False).returncode
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Run what changed (smoke, cached), then build the site strictly; say where it is."""
+    root = _root(args)
+    ran = cmd_run(argparse.Namespace(**{**vars(args), "projects": [], "profile": "smoke",
+                                        "shard": None, "force": False, "changed_since": None,
+                                        "junit_xml": None}))
+    if ran == 130:
+        return ran
+    if _mkdocs(root, "build", "--strict", "--site-dir", str(root / "site")) != 0:
+        raise WorkFailed("the site did not build; mkdocs says why above")
+    print(f"site built: {root / 'site' / 'index.html'}")
+    return 1 if ran else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Live preview of the site: edits to writeups and new results rebuild it."""
+    root = _root(args)
+    return _mkdocs(root, "serve", "--dev-addr", args.dev_addr)
+
+
 def add_commands(sub: Any) -> None:
     run = sub.add_parser("run", help="execute notebooks with papermill (smoke by default)")
     run.add_argument("projects", nargs="*", metavar="PROJECT",
@@ -205,6 +237,17 @@ def add_commands(sub: Any) -> None:
     status = sub.add_parser("status", help="last runs, stale projects, failures")
     status.add_argument("--json", action="store_true", help="print JSON for machines")
     status.set_defaults(handler=cmd_status)
+
+    build = sub.add_parser("build", help="run what changed (smoke), then build the site")
+    build.add_argument("--jobs", "-j", type=_jobs, default=os.cpu_count() or 1,
+                       help="notebooks at once (default: CPU count)")
+    build.add_argument("--timeout", type=_positive, default=None,
+                       help="seconds a cell may run before it fails (default: no limit)")
+    build.set_defaults(handler=cmd_build)
+
+    serve = sub.add_parser("serve", help="live preview of the site while you write")
+    serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="IP:PORT to serve on")
+    serve.set_defaults(handler=cmd_serve)
 
     collect = sub.add_parser("collect", help="merge result folders of several shards")
     collect.add_argument("sources", nargs="+", metavar="DIR")

@@ -30,12 +30,13 @@ def describe(payload: dict[str, Any]) -> str:
     return f"📈 {payload['name']} = {payload['value']:.4g} ({direction} is better)"
 
 
-def record(name: str, value: float, *, higher_is_better: bool = True) -> dict[str, Any]:
+def record(name: str, value: float, *, higher_is_better: bool = True) -> None:
     """Record a metric of this notebook's run.
 
     In a Jupyter kernel the metric becomes a display output carrying ``METRIC_MIME`` (kept in
     the executed notebook for ``hundred run`` to collect) plus a readable ``text/plain`` line.
-    Outside a kernel the readable line is printed. Returns the stored payload.
+    Outside a kernel the readable line is printed. Returns nothing, so that a call ending a
+    cell adds no ``Out[]`` of its own.
     """
     payload = metric_payload(name, value, higher_is_better=higher_is_better)
     try:
@@ -43,12 +44,11 @@ def record(name: str, value: float, *, higher_is_better: bool = True) -> dict[st
         from IPython.display import display
     except ImportError:  # plain Python without IPython installed
         print(describe(payload))
-        return payload
+        return
     if get_ipython() is None:
         print(describe(payload))
     else:
         display({METRIC_MIME: payload, "text/plain": describe(payload)}, raw=True)
-    return payload
 
 
 def metrics_in(notebook: Any) -> dict[str, dict[str, Any]]:

@@ -79,6 +79,8 @@ def serve(fd: int) -> None:
     # As ipykernel_launcher does: the cwd leaves sys.path while loading (IPython re-adds it).
     if sys.path and sys.path[0] in ("", str(Path.cwd())):
         del sys.path[0]
+    # debugpy warns about frozen modules when imported; kernels get their own environment.
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     from ipykernel import kernelapp
 
     # What every kernel imports while it initialises (the debugger pulls in debugpy): once here.

@@ -1,0 +1,91 @@
+"""A real headless browser (Debian's chromium, driven by Playwright) opens the built site."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+from tests.sitekit import mkdocs, site_monorepo
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+if not CHROMIUM.exists() and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)",
+                allow_module_level=True)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = site_monorepo(tmp_path_factory.mktemp("browser") / "mono")
+    built = mkdocs(root, "build", "--strict")
+    assert built.returncode == 0, built.stderr
+    handler = functools.partial(_Quiet, directory=str(root / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.mark.parametrize(
+    ("page", "expected", "scheme"),
+    [
+        ("", "100 ML projects", "light"),
+        ("blog/001-full-run/", "Verified runnable", "light"),
+        ("blog/001-full-run/", "Verified runnable", "dark"),
+        ("blog/archive/2026/", "full-run", "light"),
+        ("projects/", "Headline metric", "light"),
+    ],
+)
+def test_pages_load_without_errors_or_broken_images(
+    browser: Any, site_url: str, page: str, expected: str, scheme: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 1400},
+                                  color_scheme=scheme)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("console", lambda m: problems.append(f"{m.type}: {m.text}")
+           if m.type in ("error", "warning") else None)
+    tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    tab.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
+    tab.goto(site_url + page)
+    tab.wait_for_load_state("networkidle")
+    assert expected in tab.inner_text("body")
+    broken = tab.evaluate(
+        "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
+    assert broken == []
+    if page.startswith("blog/001"):
+        assert tab.evaluate("document.images.length") >= 2
+        assert tab.locator(".katex").count() >= 1  # the writeup's formula, rendered offline
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = (page.strip("/").replace("/", "_") or "home") + f"-{scheme}.png"
+    tab.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    assert (SCREENSHOTS / name).stat().st_size > 10_000
+    assert problems == []
+    context.close()

@@ -1,0 +1,86 @@
+"""The `hundred` mkdocs plugin: a thin adapter that hands hundred.site's posts to mkdocs.
+
+Material's blog plugin reads posts from disk (its on_files runs at priority -50, after this
+one), so posts are real files in a temporary folder, never in docs/.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from hundred import catalog
+from hundred.errors import HundredError
+from hundred.site import Links, build_post, projects_page
+
+
+class HundredPluginConfig(Config):
+    projects_page = c.Type(str, default="projects.md")
+    repo_url = c.Optional(c.Type(str))  # default: mkdocs' own repo_url
+    branch = c.Type(str, default="main")
+
+
+class HundredPlugin(BasePlugin[HundredPluginConfig]):
+    def __init__(self) -> None:
+        self._folder: Path | None = None
+        self._serving = False
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self._serving = command == "serve"
+
+    def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
+        self._clean()
+        self._folder = Path(tempfile.mkdtemp(prefix="hundred-site-"))
+        root = Path(config.config_file_path).resolve().parent
+        links = Links(self.config.repo_url or config.repo_url, self.config.branch)
+        try:
+            projects = catalog.load(root)
+            posts = [build_post(root, project, links=links) for project in projects]
+        except HundredError as error:
+            raise PluginError(str(error)) from None
+        for post in posts:
+            if post.draft and not self._serving:
+                continue  # a draft is published nowhere, figures included
+            self._add(files, config, post.path, post.markdown.encode("utf-8"))
+            for name, data in post.assets.items():
+                self._add(files, config, f"{post.folder}/{name}", data)
+        page = self.config.projects_page
+        if files.get_file_from_path(page) is None:
+            published = [p for p in projects if self._serving or not p.writeup.draft]
+            self._add(files, config, page, projects_page(root, published, page=page).encode())
+        return files
+
+    def _add(self, files: Files, config: MkDocsConfig, uri: str, data: bytes) -> None:
+        assert self._folder is not None
+        path = self._folder / uri
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        files.append(File.generated(config, uri, abs_src_path=str(path)))
+
+    def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
+        root = Path(config.config_file_path).resolve().parent
+        for folder in (root / "projects", root / ".hundred" / "runs"):
+            if folder.is_dir():
+                server.watch(str(folder))
+        return server
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if not self._serving:
+            self._clean()
+
+    def on_shutdown(self) -> None:
+        self._clean()
+
+    def _clean(self) -> None:
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None

@@ -1,0 +1,271 @@
+"""The blog's content as plain values: a post per project, and the Projects page.
+
+Everything here works without mkdocs; ``hundred.plugin`` only hands the results to it.
+A post is ``blog/posts/<project>/index.md``: its place mirrors ``projects/<project>/writeup.md``,
+so a writeup's relative links to its own files and to other writeups keep working.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+import yaml
+
+from hundred import results as store
+from hundred.catalog import Project, split_front_matter
+from hundred.errors import HundredError
+from hundred.render import render_notebook
+from hundred.results import RunResult
+
+POSTS = "blog/posts"
+Status = Literal["verified", "failing", "not-run"]
+_CONFLICT = re.compile(r"^(<{7}|>{7})( |$)", re.MULTILINE)
+_LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)((?:\s+\"[^\"]*\")?\))")
+_EXTERNAL = re.compile(r"^([a-z][a-z0-9+.-]*:|#|/)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ProjectRuns:
+    """What the runs of a project say, as the blog and the dashboard read them."""
+
+    smoke: RunResult | None  # the latest smoke attempt: does the notebook still run?
+    full: RunResult | None  # the latest full attempt
+    frozen: RunResult | None  # the last successful full run, committed
+
+    @property
+    def status(self) -> Status:
+        latest = [run for run in (self.smoke, self.full) if run is not None]
+        if any(not run.passed for run in latest):
+            return "failing"
+        return "verified" if self.smoke is not None and self.smoke.passed else "not-run"
+
+    @property
+    def results(self) -> RunResult | None:
+        """The run whose metrics and notebook are published: frozen full, else latest smoke."""
+        if self.frozen is not None:
+            return self.frozen
+        return self.smoke
+
+    @property
+    def failure(self) -> RunResult | None:
+        return next((r for r in (self.smoke, self.full) if r is not None and not r.passed), None)
+
+
+def project_runs(root: Path, project: Project) -> ProjectRuns:
+    folder = project.name.folder
+    return ProjectRuns(
+        smoke=store.latest(root, folder, "smoke"),
+        full=store.latest(root, folder, "full"),
+        frozen=store.frozen(root, folder, "full"),
+    )
+
+
+@dataclass
+class Post:
+    """A generated blog post: its path under docs, its Markdown, and files beside it."""
+
+    project: Project
+    path: str
+    markdown: str
+    assets: dict[str, bytes] = field(default_factory=dict)
+    draft: bool = False
+
+    @property
+    def folder(self) -> str:
+        return str(PurePosixPath(self.path).parent)
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where the project's files live in the repository's web view, if it has one."""
+
+    repo_url: str | None
+    branch: str = "main"
+
+    def tree(self, path: str) -> str | None:
+        return f"{self.repo_url.rstrip('/')}/tree/{self.branch}/{path}" if self.repo_url else None
+
+    def blob(self, path: str) -> str | None:
+        return f"{self.repo_url.rstrip('/')}/blob/{self.branch}/{path}" if self.repo_url else None
+
+
+def post_path(project: Project) -> str:
+    return f"{POSTS}/{project.name.folder}/index.md"
+
+
+def check_writeup(path: Path, text: str) -> None:
+    """Stop on what must never be published: merge-conflict markers."""
+    match = _CONFLICT.search(text)
+    if match:
+        line = text[: match.start()].count("\n") + 1
+        raise HundredError(
+            f"{path}:{line} holds a merge-conflict marker ({match[1]}); resolve the conflict "
+            "before building the site"
+        )
+
+
+def _rewrite_links(body: str, project: Project, root: Path, assets: dict[str, bytes],
+                   links: Links) -> str:
+    """Make a writeup's relative links work from its post, or fail naming the writeup."""
+
+    def replace(match: re.Match[str]) -> str:
+        target = match[2]
+        if _EXTERNAL.match(target):
+            return match[0]
+        path_part, _, anchor = target.partition("#")
+        resolved = (project.path / path_part).resolve()
+        where = project.writeup_path.relative_to(root)
+        if not resolved.exists():
+            raise HundredError(
+                f"{where} links to {target!r}, which does not exist; fix the link or add the file"
+            )
+        try:
+            inside = resolved.relative_to(project.path.resolve()).as_posix()
+        except ValueError:
+            inside = None
+        if resolved.name == "writeup.md":  # another project's writeup → its post
+            new = str(PurePosixPath(path_part).with_name("index.md"))
+        elif inside is not None and resolved.is_file() and not match[1].startswith("!") and (
+            resolved.suffix in (".ipynb", ".py") and links.repo_url
+        ):
+            new = links.blob(f"projects/{project.name.folder}/{inside}") or path_part
+        elif inside is not None and resolved.is_file():
+            assets[inside] = resolved.read_bytes()  # published beside the post
+            new = inside
+        else:
+            raise HundredError(
+                f"{where} links to {target!r}, outside its project folder; link to a file "
+                "inside the project, or use a full URL"
+            )
+        return f"{match[1]}{new}{'#' + anchor if anchor else ''}{match[3]}"
+
+    return _LINK.sub(replace, body)
+
+
+def _front_matter(project: Project, runs: ProjectRuns) -> str:
+    writeup = project.writeup
+    categories = list(dict.fromkeys([writeup.kind, *writeup.tags]))
+    meta: dict[str, Any] = {
+        "title": writeup.title,
+        "date": writeup.date,
+        "slug": project.name.folder,
+        "categories": categories,
+        "description": writeup.summary or writeup.title,
+        "hundred": {"number": project.number, "status": runs.status},
+    }
+    if writeup.draft:
+        meta["draft"] = True
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n"
+
+
+def _when(run: RunResult) -> str:
+    return run.started_at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def results_box(project: Project, runs: ProjectRuns) -> str:
+    """The admonition at the top of a post: verification status and headline metrics."""
+    number = f"{project.number:03d}"
+    failure = runs.failure
+    if failure is not None:
+        error = failure.error
+        where = f" in cell {error.cell}" if error and error.cell else ""
+        lines = [f'!!! failure "Failing: the latest {failure.profile} run failed"',
+                 f"    The {failure.profile} run of {_when(failure)} ended with "
+                 f"**{failure.failure}**{where}"
+                 + (f": `{error.ename}: {_one_line(error.evalue)}`" if error else "") + "."]
+    elif runs.status == "verified":
+        assert runs.smoke is not None
+        lines = ['!!! success "Verified runnable"',
+                 f"    The latest smoke run passed on {_when(runs.smoke)} "
+                 f"({runs.smoke.duration:.1f} s)."]
+    else:
+        lines = ['!!! info "Not run yet"',
+                 f"    This notebook has not been verified yet: `hundred run {number}`."]
+    shown = runs.results
+    if shown is not None and shown.metrics:
+        source = "full run" if shown is runs.frozen else "smoke run (tiny data)"
+        lines += ["", "    | Metric | Value | From |", "    | --- | --- | --- |"]
+        for name, metric in shown.metrics.items():
+            arrow = "↑" if metric.higher_is_better else "↓"
+            lines.append(f"    | {name} {arrow} | {metric.value:.4g} | {source} of "
+                         f"{_when(shown)} |")
+    return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()).replace("`", "'")[:200]
+
+
+def _notebook_section(root: Path, project: Project, runs: ProjectRuns,
+                      links: Links) -> tuple[str, dict[str, bytes]]:
+    folder = f"projects/{project.name.folder}"
+    refs = [(label, url) for label, url in (
+        ("project folder", links.tree(folder)),
+        ("notebook", links.blob(f"{folder}/notebook.ipynb")),
+        ("data script", links.blob(f"{folder}/data.py")
+         if (project.path / "data.py").is_file() else None),
+    ) if url]
+    lines = ["## The notebook", ""]
+    if refs:
+        lines += [" · ".join(f"[{label}]({url})" for label, url in refs), ""]
+    shown = runs.results
+    failed = runs.failure
+    if failed is not None and failed.notebook and (root / failed.notebook).is_file():
+        shown = failed  # show where it broke
+    if shown is None or not shown.notebook or not (root / shown.notebook).is_file():
+        lines.append("*Not run yet: the executed notebook appears here after `hundred run`.*")
+        return "\n".join(lines) + "\n", {}
+    notebook = json.loads((root / shown.notebook).read_text(encoding="utf-8"))
+    rendered = render_notebook(notebook, asset_prefix="")
+    lines += [f"*Executed with the **{shown.profile}** profile on {_when(shown)} "
+              f"({shown.duration:.1f} s).*", "", rendered.markdown]
+    return "\n".join(lines), rendered.assets
+
+
+def build_post(root: Path, project: Project, *, links: Links) -> Post:
+    """The blog post of ``project``: front matter, results box, writeup, executed notebook."""
+    text = project.writeup_path.read_text(encoding="utf-8")
+    check_writeup(project.writeup_path.relative_to(root), text)
+    writeup = project.writeup
+    runs = project_runs(root, project)
+    _, body = split_front_matter(text)
+    assets: dict[str, bytes] = {}
+    body = _rewrite_links(body, project, root, assets, links)
+    notebook, figures = _notebook_section(root, project, runs, links)
+    clash = set(assets) & set(figures)
+    if clash:
+        raise HundredError(f"{project.writeup_path.relative_to(root)} ships {sorted(clash)[0]}, "
+                           "a name the executed notebook's figures use; rename the file")
+    parts = [_front_matter(project, runs)]
+    if writeup.summary:
+        parts.append(f"*{writeup.summary}*\n")
+    parts += [results_box(project, runs), "\n<!-- more -->\n", body.strip(), "", notebook]
+    return Post(project, post_path(project), "\n".join(parts), {**assets, **figures},
+                draft=writeup.draft)
+
+
+def projects_page(root: Path, projects: list[Project], *, page: str = "projects.md") -> str:
+    """The Projects page: a table of every project with its metric, status and post."""
+    status_text = {"verified": "verified", "failing": "**failing**", "not-run": "not run yet"}
+    up = "../" * page.count("/")
+    lines = ["# Projects", "",
+             f"{len(projects)} projects. *Verified* means the latest smoke run of the notebook "
+             "passed; metrics come from the frozen full run, else the smoke run.", "",
+             "| # | Project | Kind | Difficulty | Headline metric | Status |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for project in projects:
+        writeup = project.writeup
+        runs = project_runs(root, project)
+        shown = runs.results
+        metric = shown.headline_text() if shown is not None else ""
+        title = writeup.title.replace("|", "\\|")
+        link = title if writeup.draft else f"[{title}]({up}{post_path(project)})"
+        status = "draft" if writeup.draft else status_text[runs.status]
+        lines.append(f"| {project.number:03d} | {link} | {writeup.kind} | "
+                     f"{'★' * writeup.difficulty}{'☆' * (5 - writeup.difficulty)} | "
+                     f"{metric} | {status} |")
+    return "\n".join(lines) + "\n"
