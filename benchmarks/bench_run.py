@@ -228,6 +228,10 @@ def run_hundred(executable: str, root: Path, jobs: int, notebooks: int, *,
                for path in records)
     if good != notebooks or passed != notebooks:
         return failed(tool, seconds, done, f"{good}/{notebooks} passed")
+    shown = sum(shows_output(path.with_suffix(".ipynb")) for path in records)
+    if shown != notebooks:
+        return failed(tool, seconds, done,
+                      f"{shown}/{notebooks} executed notebooks show the output")
     return Outcome(tool, seconds, True, f"{good}/{notebooks} executed")
 
 
@@ -247,17 +251,21 @@ def run_script(tool: str, script: Path, root: Path, extra: list[str],
     return Outcome(tool, seconds, True, f"{ok}/{notebooks} executed")
 
 
+def shows_output(executed: Path) -> bool:
+    """Whether the executed notebook ``executed`` exists and shows the cell's output ``2``."""
+    if not executed.is_file():
+        return False
+    cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
+    return any(output.get("text") in ("2\n", ["2\n"])
+               for cell in cells for output in cell.get("outputs", []))
+
+
 def check_papermill_outputs(outcome: Outcome, root: Path, notebooks: int) -> Outcome:
     """Every executed notebook is on disk, with the cell's output ``2``."""
     if not outcome.ok:
         return outcome
-    good = 0
-    for number in range(1, notebooks + 1):
-        path = root / "out" / f"{folder_for(number)}.ipynb"
-        if path.is_file():
-            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-            good += any(output.get("text") in ("2\n", ["2\n"])
-                        for cell in cells for output in cell.get("outputs", []))
+    good = sum(shows_output(root / "out" / f"{folder_for(number)}.ipynb")
+               for number in range(1, notebooks + 1))
     if good != notebooks:
         return Outcome(outcome.tool, outcome.seconds, False,
                        f"{good}/{notebooks} executed notebooks show the output")
