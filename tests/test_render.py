@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 
+import markdown
 import nbformat
 
 from hundred.metrics import METRIC_MIME, metric_payload
-from hundred.render import fence, render_notebook
+from hundred.render import ASSET_PREFIX, highlight, render_notebook
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -42,29 +43,34 @@ def executed() -> nbformat.NotebookNode:
     return notebook
 
 
+def convert(text: str) -> str:
+    return str(markdown.markdown(text, extensions=["fenced_code"]))
+
+
 def test_every_output_kind_is_rendered() -> None:
-    rendered = render_notebook(executed())
-    text = rendered.markdown
+    rendered = render_notebook(executed(), markdown=convert)
+    text = rendered.html
     assert "Title" not in text and "An Exception" not in text  # title and banner dropped
-    assert "### Data" in text and "\n# not a heading\n" in text  # demoted, code untouched
-    assert "*Parameters injected by `hundred run`:*" in text
-    assert "```python\nprint('hi')\nplot()\n```" in text
-    assert "```text\nhi\nred\n```" in text  # streams merged, ANSI stripped
+    assert "<h3>Data</h3>" in text and "# not a heading" in text  # demoted, code untouched
+    assert "<em>Parameters injected by <code>hundred run</code>:</em>" in text
+    assert text.count('<div class="hundred-cell">') == 3
+    assert '<div class="language-python highlight"><pre><span></span><code>' in text
+    assert '<span class="nb">print</span>' in text  # highlighted by pygments
+    assert "<code>hi\nred</code>" in text  # streams merged, ANSI stripped
     assert rendered.assets == {"figure-5-3.png": PNG}
-    assert "![Figure from cell 5](figure-5-3.png)" in text
-    assert '<div class="hundred-html" markdown="0">\n<table>' in text
-    assert "**Recorded metric:** rmse = 2.5 (lower is better)" in text
+    assert f'<img src="{ASSET_PREFIX}figure-5-3.png" alt="Figure from cell 5"' in text
+    assert '<div class="hundred-html"><table><tr><td>1</td></tr></table></div>' in text
+    assert "<strong>Recorded metric:</strong> rmse = 2.5 (lower is better)" in text
     assert "ValueError: bad" in text and "\x1b" not in text
 
 
-def test_asset_prefix_and_attachments() -> None:
+def test_attachments_become_assets() -> None:
     cell = nbformat.v4.new_markdown_cell("![diagram](attachment:my diagram.png)")
     cell["attachments"] = {"my diagram.png": {"image/png": base64.b64encode(PNG).decode()}}
-    rendered = render_notebook(nbformat.v4.new_notebook(cells=[cell]), asset_prefix="img/")
+    rendered = render_notebook(nbformat.v4.new_notebook(cells=[cell]), markdown=convert)
     assert rendered.assets == {"cell1-my-diagram.png": PNG}
-    assert "![diagram](img/cell1-my-diagram.png)" in rendered.markdown
+    assert f'src="{ASSET_PREFIX}cell1-my-diagram.png"' in rendered.html
 
 
-def test_fence_outlasts_backticks_in_the_code() -> None:
-    assert fence("a = '```'", "python") == "````python\na = '```'\n````"
-    assert fence("x") == "```\nx\n```"
+def test_code_is_escaped() -> None:
+    assert "&lt;b&gt;" in highlight("x = '<b>'") and "<b>" not in highlight("x = '<b>'")

@@ -6,21 +6,26 @@ one), so posts are real files in a temporary folder, never in docs/.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from markdown import Markdown
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
 
 from hundred import catalog
 from hundred.errors import HundredError
-from hundred.site import Links, build_post, projects_page
+from hundred.render import ASSET_PREFIX
+from hundred.site import NOTEBOOK_PLACEHOLDER, Links, build_post, projects_page
 
 
 class HundredPluginConfig(Config):
@@ -33,6 +38,7 @@ class HundredPlugin(BasePlugin[HundredPluginConfig]):
     def __init__(self) -> None:
         self._folder: Path | None = None
         self._serving = False
+        self._notebooks: dict[str, tuple[str, str]] = {}  # post src_uri → (html, folder)
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self._serving = command == "serve"
@@ -42,15 +48,24 @@ class HundredPlugin(BasePlugin[HundredPluginConfig]):
         self._folder = Path(tempfile.mkdtemp(prefix="hundred-site-"))
         root = Path(config.config_file_path).resolve().parent
         links = Links(self.config.repo_url or config.repo_url, self.config.branch)
+        converter = Markdown(extensions=config.markdown_extensions,
+                             extension_configs=config.mdx_configs)
+
+        def markdown(text: str) -> str:
+            return str(converter.reset().convert(text))
+
         try:
             projects = catalog.load(root)
-            posts = [build_post(root, project, links=links) for project in projects]
+            posts = [build_post(root, project, links=links, markdown=markdown)
+                     for project in projects]
         except HundredError as error:
             raise PluginError(str(error)) from None
+        self._notebooks = {}
         for post in posts:
             if post.draft and not self._serving:
                 continue  # a draft is published nowhere, figures included
             self._add(files, config, post.path, post.markdown.encode("utf-8"))
+            self._notebooks[post.path] = (post.notebook_html, post.folder)
             for name, data in post.assets.items():
                 self._add(files, config, f"{post.folder}/{name}", data)
         page = self.config.projects_page
@@ -65,6 +80,21 @@ class HundredPlugin(BasePlugin[HundredPluginConfig]):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         files.append(File.generated(config, uri, abs_src_path=str(path)))
+
+    def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig,
+                        files: Files) -> str:
+        """Put the executed notebook into its post, its figures' URLs relative to the page."""
+        found = self._notebooks.get(page.file.src_uri)
+        if found is None:
+            return html
+        notebook, folder = found
+
+        def url(match: re.Match[str]) -> str:
+            asset = files.get_file_from_path(f"{folder}/{match[1]}")
+            return get_relative_url(asset.url, page.url) if asset else match[1]
+
+        notebook = re.sub(re.escape(ASSET_PREFIX) + r'([^"\s)]+)', url, notebook)
+        return html.replace(NOTEBOOK_PLACEHOLDER, notebook, 1)
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         root = Path(config.config_file_path).resolve().parent

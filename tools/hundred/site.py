@@ -18,10 +18,12 @@ import yaml
 from hundred import results as store
 from hundred.catalog import Project, split_front_matter
 from hundred.errors import HundredError
-from hundred.render import render_notebook
+from hundred.render import Markdown, render_notebook
 from hundred.results import RunResult
 
 POSTS = "blog/posts"
+# Where the executed notebook's HTML goes, once Markdown has run (see hundred.render).
+NOTEBOOK_PLACEHOLDER = "<!-- hundred:notebook -->"
 Status = Literal["verified", "failing", "not-run"]
 _CONFLICT = re.compile(r"^(<{7}|>{7})( |$)", re.MULTILINE)
 _LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)((?:\s+\"[^\"]*\")?\))")
@@ -73,6 +75,7 @@ class Post:
     markdown: str
     assets: dict[str, bytes] = field(default_factory=dict)
     draft: bool = False
+    notebook_html: str = ""  # replaces NOTEBOOK_PLACEHOLDER in the rendered page
 
     @property
     def folder(self) -> str:
@@ -200,8 +203,8 @@ def _one_line(text: str) -> str:
     return " ".join(text.split()).replace("`", "'")[:200]
 
 
-def _notebook_section(root: Path, project: Project, runs: ProjectRuns,
-                      links: Links) -> tuple[str, dict[str, bytes]]:
+def _notebook_section(root: Path, project: Project, runs: ProjectRuns, links: Links,
+                      markdown: Markdown | None) -> tuple[str, str, dict[str, bytes]]:
     folder = f"projects/{project.name.folder}"
     refs = [(label, url) for label, url in (
         ("project folder", links.tree(folder)),
@@ -218,16 +221,22 @@ def _notebook_section(root: Path, project: Project, runs: ProjectRuns,
         shown = failed  # show where it broke
     if shown is None or not shown.notebook or not (root / shown.notebook).is_file():
         lines.append("*Not run yet: the executed notebook appears here after `hundred run`.*")
-        return "\n".join(lines) + "\n", {}
+        return "\n".join(lines) + "\n", "", {}
     notebook = json.loads((root / shown.notebook).read_text(encoding="utf-8"))
-    rendered = render_notebook(notebook, asset_prefix="")
+    rendered = (render_notebook(notebook, markdown=markdown) if markdown
+                else render_notebook(notebook))
     lines += [f"*Executed with the **{shown.profile}** profile on {_when(shown)} "
-              f"({shown.duration:.1f} s).*", "", rendered.markdown]
-    return "\n".join(lines), rendered.assets
+              f"({shown.duration:.1f} s).*", "", NOTEBOOK_PLACEHOLDER, ""]
+    return "\n".join(lines), rendered.html, rendered.assets
 
 
-def build_post(root: Path, project: Project, *, links: Links) -> Post:
-    """The blog post of ``project``: front matter, results box, writeup, executed notebook."""
+def build_post(root: Path, project: Project, *, links: Links,
+               markdown: Markdown | None = None) -> Post:
+    """The blog post of ``project``: front matter, results box, writeup, executed notebook.
+
+    The notebook comes as ``notebook_html`` (its markdown cells converted with ``markdown``),
+    to replace ``NOTEBOOK_PLACEHOLDER`` once the post's Markdown is rendered.
+    """
     text = project.writeup_path.read_text(encoding="utf-8")
     check_writeup(project.writeup_path.relative_to(root), text)
     writeup = project.writeup
@@ -235,7 +244,7 @@ def build_post(root: Path, project: Project, *, links: Links) -> Post:
     _, body = split_front_matter(text)
     assets: dict[str, bytes] = {}
     body = _rewrite_links(body, project, root, assets, links)
-    notebook, figures = _notebook_section(root, project, runs, links)
+    notebook, notebook_html, figures = _notebook_section(root, project, runs, links, markdown)
     clash = set(assets) & set(figures)
     if clash:
         raise HundredError(f"{project.writeup_path.relative_to(root)} ships {sorted(clash)[0]}, "
@@ -245,7 +254,7 @@ def build_post(root: Path, project: Project, *, links: Links) -> Post:
         parts.append(f"*{writeup.summary}*\n")
     parts += [results_box(project, runs), "\n<!-- more -->\n", body.strip(), "", notebook]
     return Post(project, post_path(project), "\n".join(parts), {**assets, **figures},
-                draft=writeup.draft)
+                draft=writeup.draft, notebook_html=notebook_html)
 
 
 def projects_page(root: Path, projects: list[Project], *, page: str = "projects.md") -> str:
