@@ -56,7 +56,8 @@ def browser() -> Iterator[Any]:
 @pytest.mark.parametrize(
     ("page", "expected", "scheme"),
     [
-        ("", "100 ML projects", "light"),
+        ("", "projects done", "light"),
+        ("", "projects done", "dark"),
         ("blog/001-full-run/", "Verified runnable", "light"),
         ("blog/001-full-run/", "Verified runnable", "dark"),
         ("blog/archive/2026/", "full-run", "light"),
@@ -80,6 +81,10 @@ def test_pages_load_without_errors_or_broken_images(
     broken = tab.evaluate(
         "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
     assert broken == []
+    if page == "":  # the dashboard: one cell per number, the projects' cells link to posts
+        assert tab.locator(".hundred-grid > *").count() == 100
+        assert tab.locator(".hundred-grid a").count() == 4  # the draft is not on the site
+        assert tab.locator(".hundred-calendar rect").count() >= 1
     if page.startswith("blog/001"):
         assert tab.evaluate("document.images.length") >= 2
         assert tab.locator(".katex").count() >= 1  # the writeup's formula, rendered offline

@@ -144,15 +144,30 @@ def project_status(root: Path) -> list[dict[str, Any]]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    rows = project_status(_root(args))
+    from hundred.dashboard import build_dashboard, headline_lines
+
+    root = _root(args)
+    rows = project_status(root)
+    board = build_dashboard(root)
+    verified = {p.project.name.folder: (p.status, p.reason) for p in board.projects}
+    for row in rows:
+        row["verified"], row["reason"] = verified[row["project"]]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        pace = board.pace
+        print(json.dumps({
+            "target": board.settings.target, "done": board.done,
+            "in_progress": board.count("in-progress"), "failing": board.count("failing"),
+            "pace_per_week": round(pace.per_week, 3),
+            "projected_finish": pace.projected_finish.isoformat()
+            if pace.projected_finish else None,
+            "projects": rows,
+        }, indent=2))
         return 0
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title="hundred status")
-    for column in ("project", "smoke", "full", "headline metric"):
+    for column in ("project", "status", "smoke", "full", "headline metric"):
         table.add_column(column)
 
     def cell(run: dict[str, Any] | None) -> str:
@@ -164,13 +179,32 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     for row in rows:
         metric = (row["full"] or row["smoke"] or {}).get("metric", "")
-        table.add_row(row["project"], cell(row["smoke"]), cell(row["full"]), metric)
+        status = {"done": "[green]done[/green]", "failing": "[red]failing[/red]"}.get(
+            row["verified"], "in progress")
+        table.add_row(row["project"], status, cell(row["smoke"]), cell(row["full"]), metric)
     console = Console()
     console.print(table)
     failing = [r["project"] for r in rows if r["failing"]]
     stale = [r["project"] for r in rows if r["stale"]]
     console.print(f"{len(rows)} projects, {len(failing)} failing, {len(stale)} stale",
                   highlight=False)
+    for line in headline_lines(board):
+        print(line)  # whole lines, never wrapped at the terminal's width
+    return 0
+
+
+def cmd_readme(args: argparse.Namespace) -> int:
+    from hundred.dashboard import rewrite_readme
+
+    root = _root(args)
+    changed = rewrite_readme(root, check=args.check)
+    if args.check:
+        if changed:
+            print("README.md's progress section is stale; run 'hundred readme' and commit")
+            return 1
+        print("README.md's progress section is current")
+        return 0
+    print("README.md's progress section " + ("rewritten" if changed else "was already current"))
     return 0
 
 
@@ -248,6 +282,11 @@ def add_commands(sub: Any) -> None:
     serve = sub.add_parser("serve", help="live preview of the site while you write")
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="IP:PORT to serve on")
     serve.set_defaults(handler=cmd_serve)
+
+    readme = sub.add_parser("readme", help="rewrite README.md's progress section and badge")
+    readme.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 when the section is stale (for CI)")
+    readme.set_defaults(handler=cmd_readme)
 
     collect = sub.add_parser("collect", help="merge result folders of several shards")
     collect.add_argument("sources", nargs="+", metavar="DIR")

@@ -23,9 +23,11 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
 from hundred import catalog
+from hundred.challenge import ProjectProgress
+from hundred.dashboard import DASHBOARD_MARKER, build_dashboard, dashboard_html
 from hundred.errors import HundredError
 from hundred.render import ASSET_PREFIX
-from hundred.site import NOTEBOOK_PLACEHOLDER, Links, build_post, projects_page
+from hundred.site import NOTEBOOK_PLACEHOLDER, Links, build_post, post_path, projects_page
 
 
 class HundredPluginConfig(Config):
@@ -84,6 +86,8 @@ class HundredPlugin(BasePlugin[HundredPluginConfig]):
     def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig,
                         files: Files) -> str:
         """Put the executed notebook into its post, its figures' URLs relative to the page."""
+        if DASHBOARD_MARKER in html:
+            html = html.replace(DASHBOARD_MARKER, self._dashboard(page, config, files), 1)
         found = self._notebooks.get(page.file.src_uri)
         if found is None:
             return html
@@ -95,6 +99,21 @@ class HundredPlugin(BasePlugin[HundredPluginConfig]):
 
         notebook = re.sub(re.escape(ASSET_PREFIX) + r'([^"\s)]+)', url, notebook)
         return html.replace(NOTEBOOK_PLACEHOLDER, notebook, 1)
+
+    def _dashboard(self, page: Page, config: MkDocsConfig, files: Files) -> str:
+        root = Path(config.config_file_path).resolve().parent
+        try:
+            board = build_dashboard(root, drafts=self._serving)
+        except HundredError as error:
+            raise PluginError(str(error)) from None
+
+        def post_url(progress: ProjectProgress) -> str | None:
+            post = files.get_file_from_path(post_path(progress.project))
+            if post is None or progress.project.writeup.draft:
+                return None
+            return get_relative_url(post.url, page.url)
+
+        return dashboard_html(board, post_url)
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         root = Path(config.config_file_path).resolve().parent

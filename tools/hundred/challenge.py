@@ -1,0 +1,208 @@
+"""The challenge itself: its settings, goals and roadmap, and each project's verified status.
+
+Nothing here is self-declared. A project is *done* only when its frozen full run succeeded,
+recorded a headline metric, is current with its code (same cache key) and its latest smoke run
+passed; *failing* when its latest run failed; *in progress* otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hundred.cache import InvalidNotebook, cache_key_for
+from hundred.catalog import Project
+from hundred.config import Settings, parameters_for
+from hundred.errors import HundredError
+from hundred.site import ProjectRuns, project_runs
+
+Status = Literal["done", "in-progress", "failing"]
+GOALS = Path("docs") / "goals.yml"
+ROADMAP = Path("docs") / "roadmap.yml"
+DEFAULT_STAGES = [
+    "Maths", "Python and data tools", "ML basics", "Neural networks", "CNNs", "RNNs and LSTMs",
+    "Regularisation and optimisation", "Frameworks", "GANs and transformers", "Projects",
+    "Reinforcement learning", "Research", "Portfolio",
+]
+
+
+class ChallengeSettings(BaseModel):
+    """``[tool.hundred]``: how many projects, from when, until when."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    target: int = Field(default=100, ge=1, le=999)
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+class Goal(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    link: str | None = None
+    progress: int = Field(default=0, ge=0, le=100)
+
+    @field_validator("progress", mode="before")
+    @classmethod
+    def _done_is_100(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() == "done":
+            return 100
+        if isinstance(value, bool):
+            raise ValueError("give a number from 0 to 100, or done")
+        return value
+
+
+class Stage(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    description: str = ""
+
+
+class Roadmap(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stages: list[Stage]
+
+    @field_validator("stages", mode="before")
+    @classmethod
+    def _names_alone(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": item} if isinstance(item, str) else item for item in value]
+        return value
+
+
+def load_challenge(root: Path, settings: Settings) -> ChallengeSettings:
+    try:
+        return ChallengeSettings.model_validate(settings.raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise HundredError(f"{root / 'pyproject.toml'}: [tool.hundred] {field} is invalid "
+                           f"({first['msg']}); fix it") from None
+
+
+def _read_yaml(path: Path) -> tuple[Any, Callable[[tuple[Any, ...]], int | None]]:
+    """The data of a YAML file, and a function giving the line of a value by its path."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise HundredError(f"{path}{where}: not valid YAML ({problem}); fix it") from None
+
+    def line_of(location: tuple[Any, ...]) -> int | None:
+        current = node
+        for key in location:
+            if isinstance(current, yaml.MappingNode):
+                match = [v for k, v in current.value if k.value == str(key)]
+                if not match:
+                    break
+                current = match[0]
+            elif isinstance(current, yaml.SequenceNode) and isinstance(key, int):
+                if key >= len(current.value):
+                    break
+                current = current.value[key]
+            else:
+                break
+        return current.start_mark.line + 1 if current is not None else None
+
+    return data, line_of
+
+
+def _invalid(path: Path, error: ValidationError,
+             line_of: Callable[[tuple[Any, ...]], int | None], offset: tuple[Any, ...] = ()
+             ) -> HundredError:
+    first = error.errors()[0]
+    location = (*offset, *first["loc"])
+    line = line_of(location)
+    field = ".".join(str(part) for part in location)
+    return HundredError(f"{path}:{line or 1}: {field}: {first['msg']}; fix it")
+
+
+def load_goals(root: Path) -> dict[str, list[Goal]]:
+    """Goal groups (courses, competitions, papers, certificates…) from docs/goals.yml."""
+    path = root / GOALS
+    if not path.is_file():
+        return {}
+    data, line_of = _read_yaml(path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise HundredError(f"{path}:1: give groups of goals (courses: [...]); fix it")
+    groups: dict[str, list[Goal]] = {}
+    for group, items in data.items():
+        if not isinstance(items, list):
+            raise HundredError(f"{path}:{line_of((group,))}: {group} must be a list of goals "
+                               "(- name: ..., progress: 0-100 or done); fix it")
+        try:
+            groups[str(group)] = [Goal.model_validate(item) for item in items]
+        except ValidationError as error:
+            index = next(i for i, item in enumerate(items) if not _valid_goal(item))
+            raise _invalid(path, error, line_of, (group, index)) from None
+    return groups
+
+
+def _valid_goal(item: Any) -> bool:
+    try:
+        Goal.model_validate(item)
+    except ValidationError:
+        return False
+    return True
+
+
+def load_roadmap(root: Path) -> list[Stage]:
+    """The roadmap's ordered stages from docs/roadmap.yml (a deep-learning default without it)."""
+    path = root / ROADMAP
+    if not path.is_file():
+        return [Stage(name=name) for name in DEFAULT_STAGES]
+    data, line_of = _read_yaml(path)
+    try:
+        return Roadmap.model_validate(data).stages
+    except ValidationError as error:
+        raise _invalid(path, error, line_of) from None
+
+
+@dataclass(frozen=True)
+class ProjectProgress:
+    """A project's verified status and why."""
+
+    project: Project
+    runs: ProjectRuns
+    status: Status
+    reason: str
+
+
+def verified_status(root: Path, project: Project, settings: Settings) -> ProjectProgress:
+    """Apply the rules: done, failing or in progress, with the reason in words."""
+    runs = project_runs(root, project)
+    failed = runs.failure
+    if failed is not None:
+        return ProjectProgress(project, runs, "failing",
+                               f"the latest {failed.profile} run failed ({failed.failure})")
+    frozen = runs.frozen
+    if frozen is None or not frozen.passed:
+        return ProjectProgress(project, runs, "in-progress", "no frozen full run")
+    if frozen.headline is None:
+        return ProjectProgress(project, runs, "in-progress",
+                               "the full run recorded no metric (hundred.record)")
+    try:
+        key = cache_key_for(project, parameters_for(settings, "full", project.writeup.profiles))
+    except InvalidNotebook:
+        return ProjectProgress(project, runs, "failing", "the notebook is not a valid notebook")
+    if key.digest != frozen.cache_key:
+        return ProjectProgress(project, runs, "in-progress",
+                               "the full run is stale: the code changed since")
+    if runs.smoke is None:
+        return ProjectProgress(project, runs, "in-progress", "no smoke run verifies it still runs")
+    return ProjectProgress(project, runs, "done", "verified")
