@@ -264,7 +264,9 @@ def _grid(board: Dashboard, post_url: PostUrl) -> str:
                       for s, label in STATUS_LABEL.items())
     return (f'<div class="hundred-grid">{"".join(cells)}</div>'
             f'<p class="hundred-legend-row">{legend} <span class="hundred-legend '
-            'hundred-cell-empty">not started</span> · the outline colour is the kind</p>')
+            'hundred-cell-empty">not started</span> · outline: <span class="hundred-legend '
+            'hundred-kind-vision">vision</span> <span class="hundred-legend '
+            'hundred-kind-from-scratch">from-scratch</span>, none: tabular</p>')
 
 
 def _calendar(board: Dashboard) -> str:
