@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from common import find_tool
+
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO / "templates"
 TARGET_RATIO = 1.0
@@ -30,18 +32,6 @@ TARGET_RATIO = 1.0
 Command = Callable[[Path, int], tuple[list[str], Path]]
 
 
-def find_tool(name: str) -> str:
-    """The console script ``name``, preferring the one installed beside this Python.
-
-    A version manager's shim (pyenv's is a bash script) found first on PATH would add its own
-    start-up time to every run; the script beside ``sys.executable`` is what the shim runs.
-    """
-    beside = shutil.which(name, path=str(Path(sys.executable).parent))
-    found = beside or shutil.which(name)
-    if found is None:
-        raise SystemExit(f"error: {name!r} is not on PATH; install the repository with "
-                         "'pip install -e .' first")
-    return found
 
 
 def slug_for(run: int) -> str:

@@ -35,11 +35,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from common import build_monorepo, find_tool, folder_for
+
 COLD_TARGET = 0.9  # cold hundred / fastest cold peer
 WARM_TARGET = 0.33  # warm hundred / warm jupyter-cache
 TOOL_TIMEOUT = 1800.0  # seconds before a run counts as hung
-CELL = "x = 1 + 1\nprint(x)"
 TOOLS = ("hundred", "papermill", "papermill-pool", "nbmake", "jupyter-cache")
 
 # The peers' drivers, each a small script run by this Python: argv is the monorepo root (and
@@ -135,36 +135,10 @@ class Outcome:
     detail: str  # "100/100 executed", or what went wrong
 
 
-def find_tool(name: str) -> str:
-    """The console script ``name``, preferring the one installed beside this Python.
-
-    A version manager's shim (pyenv's is a bash script) found first on PATH would add its own
-    start-up time to every run; the script beside ``sys.executable`` is what the shim runs.
-    """
-    beside = shutil.which(name, path=str(Path(sys.executable).parent))
-    found = beside or shutil.which(name)
-    if found is None:
-        raise SystemExit(f"error: {name!r} is not on PATH; install the repository with "
-                         "'pip install -e \".[dev]\"' first")
-    return found
 
 
-def folder_for(number: int) -> str:
-    return f"{number:03d}-notebook-{number}"
 
 
-def build_monorepo(root: Path, notebooks: int) -> Path:
-    """A monorepo at ``root`` with ``notebooks`` trivial projects, made as the tests make them."""
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    from tests.runkit import make_project
-
-    (root / "projects").mkdir(parents=True)
-    for number in range(1, notebooks + 1):
-        # The number makes every notebook different: jupyter-cache keys its cache by the code
-        # cells alone, and identical notebooks would share one entry (and race to write it).
-        make_project(root, folder_for(number), [f"number = {number}", CELL])
-    return root
 
 
 def fresh_copy(template: Path, parent: Path, label: str) -> Path:

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-CELL = "x = 1 + 1\nprint(x)"
+from common import build_monorepo, find_tool, folder_for
+
 RUN_TIMEOUT = 1800.0  # seconds before a run counts as hung
 LEAK_GRACE = 2.0  # seconds a stopped process may take to disappear
 
@@ -51,34 +51,10 @@ class Run:
         return self.exit_code == 0 and not self.failures and not self.leaked
 
 
-def find_tool(name: str) -> str:
-    """The console script ``name``, preferring the one installed beside this Python.
-
-    A version manager's shim (pyenv's is a bash script) found first on PATH would add its own
-    start-up time to every run; the script beside ``sys.executable`` is what the shim runs.
-    """
-    beside = shutil.which(name, path=str(Path(sys.executable).parent))
-    found = beside or shutil.which(name)
-    if found is None:
-        raise SystemExit(f"error: {name!r} is not on PATH; install the repository with "
-                         "'pip install -e .' first")
-    return found
 
 
-def folder_for(number: int) -> str:
-    return f"{number:03d}-notebook-{number}"
 
 
-def build_monorepo(root: Path, notebooks: int) -> Path:
-    """A monorepo at ``root`` with ``notebooks`` trivial projects, made as the tests make them."""
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    from tests.runkit import make_project
-
-    (root / "projects").mkdir(parents=True)
-    for number in range(1, notebooks + 1):
-        make_project(root, folder_for(number), [f"number = {number}", CELL])
-    return root
 
 
 def processes_in(root: Path) -> list[str]:

@@ -35,12 +35,18 @@ def mkdocs(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, check=False)
 
 
-def site_monorepo(root: Path) -> Path:
-    """projects: 001 full+smoke, 002 smoke only, 003 failing, 004 never run, 005 draft."""
+def site_files(root: Path) -> Path:
+    """An empty monorepo with the repository's site: mkdocs.yml, docs/ and pyproject.toml."""
     (root / "projects").mkdir(parents=True)
     shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
     shutil.copytree(REPO / "docs", root / "docs")
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    return root
+
+
+def site_monorepo(root: Path) -> Path:
+    """projects: 001 full+smoke, 002 smoke only, 003 failing, 004 never run, 005 draft."""
+    site_files(root)
     full = make_project(root, "001-full-run", [FIGURE, RECORD], extra="summary: Both runs.\n")
     (full / "diagram.png").write_bytes(_png())
     text = (full / "writeup.md").read_text()

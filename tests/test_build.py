@@ -16,22 +16,14 @@ import pytest
 import yaml
 
 from hundred.cli import main
-from tests.conftest import REPO
 from tests.runkit import RECORD, make_project
-
-
-def monorepo(root: Path) -> Path:
-    (root / "projects").mkdir(parents=True)
-    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    shutil.copytree(REPO / "docs", root / "docs")
-    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
-    return root
+from tests.sitekit import site_files
 
 
 def test_build_runs_what_changed_then_builds_the_site(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = monorepo(tmp_path / "mono")
+    root = site_files(tmp_path / "mono")
     make_project(root, "001-good", [RECORD])
     make_project(root, "002-bad", ["1 / 0"])
     monkeypatch.chdir(root / "projects")
@@ -72,7 +64,7 @@ def _get(url: str) -> str:
 
 
 def test_serve_picks_up_writeup_edits(tmp_path: Path) -> None:
-    root = monorepo(tmp_path / "mono")
+    root = site_files(tmp_path / "mono")
     project = make_project(root, "001-live", ["x = 1"])
     port = _free_port()
     server = subprocess.Popen(

@@ -25,8 +25,7 @@ from hundred.dashboard import (
 from hundred.errors import HundredError
 from tests.conftest import snapshot
 from tests.runkit import RECORD, make_project
-from tests.sitekit import mkdocs
-from tests.test_build import monorepo as site_files
+from tests.sitekit import mkdocs, site_files
 
 PYPROJECT = """[tool.hundred]
 target = 10

@@ -214,7 +214,7 @@ def test_shard_runs_and_collect_merges_them(
     assert main(["collect", "shard1", "shard2/runs"]) == 0
     assert "collected 5 results" in capsys.readouterr().out
     assert main(["status", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["projects"]
     assert [row["smoke"]["status"] for row in rows] == ["passed"] * 5
     assert all((root / ".hundred/runs" / row["project"] / "smoke.ipynb").is_file()
                for row in rows)
@@ -230,7 +230,7 @@ def test_status_shows_stale_and_failing(
     assert main(["run", "001", "002"]) == 1
     capsys.readouterr()
     assert main(["status", "--json"]) == 0
-    rows = {row["project"]: row for row in json.loads(capsys.readouterr().out)}
+    rows = {row["project"]: row for row in json.loads(capsys.readouterr().out)["projects"]}
     assert rows["001-fine"]["smoke"]["status"] == "passed"
     assert rows["001-fine"]["smoke"]["stale"] is False
     assert rows["001-fine"]["smoke"]["metric"] == "accuracy 0.5"
@@ -240,7 +240,7 @@ def test_status_shows_stale_and_failing(
     assert rows["003-never"]["smoke"] is None
     (fine / "extra.py").write_text("x = 1\n")
     assert main(["status", "--json"]) == 0
-    rows = {row["project"]: row for row in json.loads(capsys.readouterr().out)}
+    rows = {row["project"]: row for row in json.loads(capsys.readouterr().out)["projects"]}
     assert rows["001-fine"]["smoke"]["stale"] is True
     assert main(["status"]) == 0
     table = capsys.readouterr().out
