@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -86,6 +87,10 @@ def test_rss_and_projects_page_list_the_posts(built: Path) -> None:
     assert "not run yet" in projects
     archive = html(built, "blog/archive/2026")
     assert all(folder.split("-", 1)[1] in archive for folder in PUBLISHED)
+    index = json.loads((built / "site" / "search" / "search_index.json").read_text())
+    located = {doc["location"].split("#")[0] for doc in index["docs"]}
+    assert {f"blog/{folder}/" for folder in PUBLISHED} <= located  # posts are searchable
+    assert any("data went missing" in doc["text"] for doc in index["docs"])
 
 
 def test_post_markdown_for_each_state(built: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import multiprocessing as mp
 import os
 import queue
@@ -110,8 +111,6 @@ def changed_projects(root: Path, ref: str) -> set[str]:
 
 
 def kernel_name_of(notebook: Path) -> str:
-    import json
-
     data = json.loads(notebook.read_text(encoding="utf-8"))
     spec = data.get("metadata", {}).get("kernelspec", {})
     return str(spec.get("name") or "python3")
@@ -520,9 +519,6 @@ def _engine_versions() -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------------------
 # The orchestrator
-
-
-Event = tuple[str, Any]
 
 
 def execute(tasks: Sequence[Task], *, jobs: int,
