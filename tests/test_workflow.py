@@ -60,5 +60,9 @@ def test_a_collect_job_merges_the_shards() -> None:
     collect = jobs["collect"]
     assert collect["needs"] == "smoke" and collect["if"] == "always()"
     assert steps_running(collect, "hundred collect")
+    names = [str(step.get("run", "")) for step in collect["steps"]]
+    merged = next(i for i, run in enumerate(names) if "hundred collect" in run)
+    check = next(i for i, run in enumerate(names) if "hundred readme --check" in run)
+    assert merged < check  # README's progress is checked against the merged results
     downloads = [s for s in collect["steps"] if "download-artifact" in s.get("uses", "")]
     assert downloads and downloads[0]["with"]["pattern"] == "results-*"
