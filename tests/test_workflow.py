@@ -64,5 +64,7 @@ def test_a_collect_job_merges_the_shards() -> None:
     merged = next(i for i, run in enumerate(names) if "hundred collect" in run)
     check = next(i for i, run in enumerate(names) if "hundred readme --check" in run)
     assert merged < check  # README's progress is checked against the merged results
+    # Staleness compares package versions: the collect job needs the same ML stack.
+    assert steps_running(collect, 'pip install -e ".[ml]"')
     downloads = [s for s in collect["steps"] if "download-artifact" in s.get("uses", "")]
     assert downloads and downloads[0]["with"]["pattern"] == "results-*"
