@@ -426,43 +426,38 @@ def _tail(lines: Iterable[str]) -> list[str]:
     return [line for line in "\n".join(plain).splitlines() if line.strip()][-TRACEBACK_TAIL:]
 
 
-def _source_cells(output: Path) -> list[Any] | None:
-    """The executed notebook's cells that come from the source notebook, in order.
-
-    papermill adds an injected-parameters cell and, after an error, a banner cell at the top;
-    dropping them gives positions the user finds in their own notebook.
-    """
+def _executed_cells(output: Path) -> list[Any]:
+    """The executed notebook's cells without papermill's error banners ([] if unreadable)."""
     import nbformat
 
     try:
         notebook = nbformat.read(output, as_version=4)
     except Exception:
-        return None
-    added = {"injected-parameters", "papermill-error-cell-tag"}
-    return [cell for cell in notebook.cells if not added & set(cell.metadata.get("tags", []))]
+        return []
+    return [c for c in notebook.cells
+            if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
+
+
+def _injected(cell: Any) -> bool:
+    return "injected-parameters" in cell.metadata.get("tags", [])
 
 
 def _source_number(output: Path, executed_index: int) -> int | None:
-    """The 1-based source position of the executed notebook's cell ``executed_index``."""
-    import nbformat
+    """The 1-based position, in the user's own notebook, of executed cell ``executed_index``.
 
-    try:
-        notebook = nbformat.read(output, as_version=4)
-    except Exception:
-        return None
-    cells = [c for c in notebook.cells
-             if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
+    papermill adds an injected-parameters cell and, after an error, banner cells: they are not
+    counted, so the number is the one the user finds in their notebook.
+    """
+    cells = _executed_cells(output)
     if not 0 <= executed_index < len(cells):
         return None
-    injected = sum("injected-parameters" in c.metadata.get("tags", [])
-                   for c in cells[:executed_index])
-    return executed_index + 1 - injected
+    return executed_index + 1 - sum(_injected(c) for c in cells[:executed_index])
 
 
 def _last_started_cell(output: Path) -> int | None:
     """The 1-based source position of the cell that was running: the last one started."""
-    cells = _source_cells(output)
-    started = [number for number, cell in enumerate(cells or [], start=1)
+    cells = [c for c in _executed_cells(output) if not _injected(c)]
+    started = [number for number, cell in enumerate(cells, start=1)
                if cell.metadata.get("papermill", {}).get("start_time")]
     return started[-1] if started else None
 
