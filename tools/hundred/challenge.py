@@ -181,28 +181,38 @@ class ProjectProgress:
     runs: ProjectRuns
     status: Status
     reason: str
+    full_key: str | None  # the cache key of the current code for the full profile
+
+
+def current_key(project: Project, settings: Settings, profile: str) -> str | None:
+    """The cache key of ``project``'s current code for ``profile`` (None: not a notebook)."""
+    try:
+        return cache_key_for(project, parameters_for(settings, profile,
+                                                     project.writeup.profiles)).digest
+    except InvalidNotebook:
+        return None
 
 
 def verified_status(root: Path, project: Project, settings: Settings) -> ProjectProgress:
     """Apply the rules: done, failing or in progress, with the reason in words."""
     runs = project_runs(root, project)
+    key = current_key(project, settings, "full")
+
+    def progress(status: Status, reason: str) -> ProjectProgress:
+        return ProjectProgress(project, runs, status, reason, key)
+
     failed = runs.failure
     if failed is not None:
-        return ProjectProgress(project, runs, "failing",
-                               f"the latest {failed.profile} run failed ({failed.failure})")
+        return progress("failing", f"the latest {failed.profile} run failed ({failed.failure})")
     frozen = runs.frozen
     if frozen is None or not frozen.passed:
-        return ProjectProgress(project, runs, "in-progress", "no frozen full run")
+        return progress("in-progress", "no frozen full run")
     if frozen.headline is None:
-        return ProjectProgress(project, runs, "in-progress",
-                               "the full run recorded no metric (hundred.record)")
-    try:
-        key = cache_key_for(project, parameters_for(settings, "full", project.writeup.profiles))
-    except InvalidNotebook:
-        return ProjectProgress(project, runs, "failing", "the notebook is not a valid notebook")
-    if key.digest != frozen.cache_key:
-        return ProjectProgress(project, runs, "in-progress",
-                               "the full run is stale: the code changed since")
+        return progress("in-progress", "the full run recorded no metric (hundred.record)")
+    if key is None:
+        return progress("failing", "the notebook is not a valid notebook")
+    if key != frozen.cache_key:
+        return progress("in-progress", "the full run is stale: the code changed since")
     if runs.smoke is None:
-        return ProjectProgress(project, runs, "in-progress", "no smoke run verifies it still runs")
-    return ProjectProgress(project, runs, "done", "verified")
+        return progress("in-progress", "no smoke run verifies it still runs")
+    return progress("done", "verified")

@@ -7,17 +7,17 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hundred import catalog
 from hundred import results as store
+from hundred.cli import _root
 from hundred.config import load_settings, parameters_for
 from hundred.errors import HundredError, WorkFailed
 from hundred.results import RunResult
 
-
-def _root(args: argparse.Namespace) -> Path:
-    return catalog.find_root(Path(args.directory) if args.directory else None)
+if TYPE_CHECKING:
+    from hundred.dashboard import Dashboard
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -109,25 +109,25 @@ def _print_summary(finished: list[RunResult], cached: list[RunResult]) -> None:
                   "(unchanged since their last successful run)", highlight=False)
 
 
-def project_status(root: Path) -> list[dict[str, Any]]:
-    """Each project's last smoke and full runs, and whether they are stale or failing."""
-    from hundred.cache import InvalidNotebook, cache_key_for
+def project_status(root: Path, board: Dashboard) -> list[dict[str, Any]]:
+    """Each project's verified status, last smoke and full runs, and whether they are stale."""
+    from hundred.challenge import current_key
 
     settings = load_settings(root)
     rows = []
-    for project in catalog.load(root):
-        folder = project.name.folder
-        row: dict[str, Any] = {"project": folder, "number": project.number,
-                               "title": project.writeup.title}
-        for profile in ("smoke", "full"):
-            last = store.latest(root, folder, profile)
-            kept = store.frozen(root, folder, profile) if profile in settings.freeze else None
+    for progress in board.projects:
+        project, runs = progress.project, progress.runs
+        row: dict[str, Any] = {"project": project.name.folder, "number": project.number,
+                               "title": project.writeup.title,
+                               "verified": progress.status, "reason": progress.reason}
+        for profile, last, key in (
+            ("smoke", runs.smoke, current_key(project, settings, "smoke")),
+            ("full", runs.full, progress.full_key),
+        ):
+            frozen = runs.frozen if profile == "full" else store.frozen(root, row["project"],
+                                                                       profile)
+            kept = frozen if profile in settings.freeze else None
             reference = kept or (last if last and last.passed else None)
-            try:
-                key = cache_key_for(project, parameters_for(settings, profile,
-                                                            project.writeup.profiles)).digest
-            except InvalidNotebook:
-                key = None
             shown = last or kept
             row[profile] = None if shown is None else {
                 "status": shown.status, "failure": shown.failure,
@@ -147,11 +147,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     from hundred.dashboard import build_dashboard, headline_lines
 
     root = _root(args)
-    rows = project_status(root)
     board = build_dashboard(root)
-    verified = {p.project.name.folder: (p.status, p.reason) for p in board.projects}
-    for row in rows:
-        row["verified"], row["reason"] = verified[row["project"]]
+    rows = project_status(root, board)
     if args.json:
         pace = board.pace
         print(json.dumps({
@@ -252,19 +249,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return _mkdocs(root, "serve", "--dev-addr", args.dev_addr)
 
 
+def _add_execution_options(parser: argparse.ArgumentParser) -> None:
+    """What `hundred run` and `hundred build` both take to execute notebooks."""
+    parser.add_argument("--jobs", "-j", type=_jobs, default=os.cpu_count() or 1,
+                        help="notebooks at once (default: CPU count)")
+    parser.add_argument("--timeout", type=_positive, default=None,
+                        help="seconds a cell may run before it fails (default: no limit)")
+
+
 def add_commands(sub: Any) -> None:
     run = sub.add_parser("run", help="execute notebooks with papermill (smoke by default)")
     run.add_argument("projects", nargs="*", metavar="PROJECT",
                      help="numbers (042) or folder names; default: every project")
     run.add_argument("--profile", default="smoke", help="parameter set: smoke (default), full, …")
-    run.add_argument("--jobs", "-j", type=_jobs, default=os.cpu_count() or 1,
-                     help="notebooks at once (default: CPU count)")
+    _add_execution_options(run)
     run.add_argument("--shard", type=_shard, help="run shard K of N (K/N), for CI matrices")
     run.add_argument("--force", action="store_true", help="ignore the cache: run everything")
     run.add_argument("--changed-since", metavar="GITREF",
                      help="only projects with files changed since this git ref")
-    run.add_argument("--timeout", type=_positive, default=None,
-                     help="seconds a cell may run before it fails (default: no limit)")
     run.add_argument("--junit-xml", metavar="PATH", help="write a JUnit report here")
     run.set_defaults(handler=cmd_run)
 
@@ -273,10 +275,7 @@ def add_commands(sub: Any) -> None:
     status.set_defaults(handler=cmd_status)
 
     build = sub.add_parser("build", help="run what changed (smoke), then build the site")
-    build.add_argument("--jobs", "-j", type=_jobs, default=os.cpu_count() or 1,
-                       help="notebooks at once (default: CPU count)")
-    build.add_argument("--timeout", type=_positive, default=None,
-                       help="seconds a cell may run before it fails (default: no limit)")
+    _add_execution_options(build)
     build.set_defaults(handler=cmd_build)
 
     serve = sub.add_parser("serve", help="live preview of the site while you write")
