@@ -132,18 +132,16 @@ def _rewrite_links(body: str, project: Project, root: Path, assets: dict[str, by
             inside = None
         if resolved.name == "writeup.md":  # another project's writeup → its post
             new = str(PurePosixPath(path_part).with_name("index.md"))
-        elif inside is not None and resolved.is_file() and not match[1].startswith("!") and (
-            resolved.suffix in (".ipynb", ".py") and links.repo_url
-        ):
-            new = links.blob(f"projects/{project.name.folder}/{inside}") or path_part
-        elif inside is not None and resolved.is_file():
-            assets[inside] = resolved.read_bytes()  # published beside the post
-            new = inside
-        else:
+        elif inside is None or not resolved.is_file():
             raise HundredError(
                 f"{where} links to {target!r}, outside its project folder; link to a file "
                 "inside the project, or use a full URL"
             )
+        elif links.repo_url and resolved.suffix in (".ipynb", ".py") and match[1][0] != "!":
+            new = str(links.blob(f"projects/{project.name.folder}/{inside}"))  # source: repo
+        else:
+            assets[inside] = resolved.read_bytes()  # published beside the post
+            new = inside
         return f"{match[1]}{new}{'#' + anchor if anchor else ''}{match[3]}"
 
     return _LINK.sub(replace, body)
