@@ -8,12 +8,14 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hundred.catalog import KINDS, Kind, Project, ProjectName, parse_name, project_folders
 from hundred.errors import HundredError, WorkFailed
+from hundred.lock import monorepo_lock
 
 TEMPLATE = Path("templates") / "project"
 
@@ -154,14 +156,26 @@ def new_project(
     title: str | None = None,
     difficulty: int = 2,
     stage: str = "",
+    on_wait: Callable[[str], None] | None = None,
 ) -> Project:
     """Scaffold ``projects/NNN-slug`` in the monorepo at ``root`` and return it.
 
     The template is rendered into a hidden temporary folder beside the target and renamed into
     place only when complete, so a failure or Ctrl-C at any point leaves no partial project.
+    Choosing the number, rendering and the rename happen under the monorepo's "new" lock, so
+    two new-project started at once never take the same number; ``on_wait`` is called with one
+    line naming the other process if this one has to wait for it.
     """
     if not 1 <= difficulty <= 5:
         raise HundredError(f"difficulty {difficulty} is out of range; give a number from 1 to 5")
+    with monorepo_lock(root, "new", on_wait=on_wait):
+        return _make_project(name, root, kind=kind, title=title, difficulty=difficulty,
+                             stage=stage)
+
+
+def _make_project(
+    name: str, root: Path, *, kind: str | None, title: str | None, difficulty: int, stage: str
+) -> Project:
     plan = plan_project(name, root, kind=kind)
     template = root / TEMPLATE
     if not (template / "copier.yml").is_file():
