@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -74,7 +76,10 @@ def test_discovery_ignores_what_is_not_a_project(tmp_path: Path) -> None:
         (writeup(slug="Bad_Slug"), "field 'slug' is invalid"),
         (writeup(number="43"), "number/slug say 043-cnn-cifar but the folder is 042-cnn-cifar"),
         (GOOD.replace("summary:", "sumary:"), "field 'sumary' is unknown"),
-        (GOOD.replace("tags: [cnn, images]", "tags: [cnn, images"), "line 7"),
+        # The flow sequence opened on line 7 is found unclosed on line 8, in the file's count.
+        (GOOD.replace("tags: [cnn, images]", "tags: [cnn, images"),
+         "writeup.md:8: front matter is not valid YAML ("),
+        (writeup(date="2026-13-01"), "holds a value YAML cannot read (month must be in 1..12)"),
         ("# no front matter\n", "has no YAML front matter"),
         ("---\n- a\n- b\n---\n", "must be a mapping"),
     ],
@@ -88,12 +93,112 @@ def test_malformed_writeups_name_the_file_and_the_field(
         catalog.load(tmp_path)
     assert str(raised.value).startswith("projects/042-cnn-cifar/writeup.md")
     assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
 
 
 def test_missing_writeup_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "projects" / "001-empty").mkdir(parents=True)
     with pytest.raises(HundredError, match=r"writeup\.md is missing"):
         catalog.load(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["042-cnn\nrm", "0042-cnn\nx", "cnn\nx", "042\n"])
+def test_a_name_with_a_line_break_is_refused_in_one_line(name: str) -> None:
+    with pytest.raises(HundredError) as raised:
+        catalog.parse_name(name)
+    assert "\n" not in str(raised.value)
+
+
+def _mixed_monorepo(root: Path) -> Path:
+    """001 and 004 good, 002 with front matter that is not YAML, 003 with no writeup."""
+    build_file_tree(root, {
+        "projects/001-knn/writeup.md": writeup(number="1", slug="knn", title="KNN"),
+        "projects/002-broken/writeup.md": writeup(number="2", slug="broken",
+                                                  kind="[vision"),
+        "projects/003-empty/notebook.ipynb": "{}",
+        "projects/004-cnn/writeup.md": writeup(number="4", slug="cnn", title="CNN"),
+    })
+    return root
+
+
+def test_scan_sets_each_broken_writeup_aside_and_keeps_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _mixed_monorepo(tmp_path)
+    monkeypatch.chdir(root)
+    found = catalog.scan(root)
+    assert [p.name.folder for p in found.projects] == ["001-knn", "004-cnn"]
+    assert [p.writeup.title for p in found.projects] == ["KNN", "CNN"]
+    assert [(i.name.folder, i.path) for i in found.invalid] == [
+        ("002-broken", root / "projects" / "002-broken"),
+        ("003-empty", root / "projects" / "003-empty"),
+    ]
+    broken, empty = (i.message for i in found.invalid)
+    assert broken.startswith("projects/002-broken/writeup.md:")
+    assert "front matter is not valid YAML" in broken
+    assert empty == "projects/003-empty/writeup.md is missing; every project needs a writeup " \
+        "with front matter"
+    assert all("\n" not in i.message for i in found.invalid)
+    with pytest.raises(HundredError, match="002-broken"):
+        catalog.load(root)  # load stays strict: the first broken writeup raises
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "problem"),
+    [
+        (("slug: cnn-cifar", "slug: cnn: cifar"), 4, "mapping values are not allowed"),
+        # An unclosed quote is found out where the front matter ends: the closing '---'.
+        (('title: "CNN on CIFAR-10"', 'title: "CNN on CIFAR-10'), 11,
+         "found unexpected end of stream while scanning a quoted scalar"),
+        (("stage: CNNs", "stage: CNNs\x07"), 9, "character #x0007 is not allowed"),
+        (("stage: CNNs", "stage: {CNNs"), 10, "expected ',' or '}'"),
+    ],
+)
+def test_a_yaml_error_is_one_line_with_the_line_of_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: tuple[str, str], line: int,
+    problem: str,
+) -> None:
+    text = GOOD.replace(*change)
+    assert text != GOOD
+    build_file_tree(tmp_path, {"projects/042-cnn-cifar/writeup.md": text})
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(HundredError) as raised:
+        catalog.read_writeup(tmp_path / "projects/042-cnn-cifar/writeup.md")
+    message = str(raised.value)
+    assert "\n" not in message
+    assert re.findall(r":(\d+):", message) == [str(line)]
+    assert message.startswith(
+        f"projects/042-cnn-cifar/writeup.md:{line}: front matter is not valid YAML (")
+    assert problem in message  # PyYAML's words, which differ a little with libyaml
+    assert message.endswith("; fix it")
+
+
+def test_a_writeup_that_is_not_utf8_names_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = GOOD.replace("A small CNN.", "Caf\udce9").encode("utf-8", "surrogateescape")
+    build_file_tree(tmp_path, {"projects/042-cnn-cifar/writeup.md": text})
+    monkeypatch.chdir(tmp_path)
+    [invalid] = catalog.scan(tmp_path).invalid
+    assert invalid.message.startswith("projects/042-cnn-cifar/writeup.md:10: not UTF-8 text")
+
+
+def test_hundred_list_shows_the_good_projects_and_one_error_line_per_broken_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _mixed_monorepo(tmp_path / "mono")
+    assert main(["-C", str(root), "list"]) == 2
+    out, err = capsys.readouterr()
+    assert "2 projects" in out and "KNN" in out and "CNN" in out
+    assert "broken" not in out and "empty" not in out
+    lines = err.splitlines()
+    assert len(lines) == 2 and all(line.startswith("error: ") for line in lines)
+    assert "002-broken/writeup.md:" in lines[0] and "not valid YAML" in lines[0]
+    assert "003-empty/writeup.md is missing" in lines[1]
+    assert main(["-C", str(root), "list", "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert [row["folder"] for row in json.loads(out)] == ["001-knn", "004-cnn"]
+    assert len(err.splitlines()) == 2
 
 
 def test_hundred_list_prints_a_table_and_json(

@@ -14,7 +14,8 @@ from hundred import catalog
 from hundred.errors import HundredError
 from hundred.site import Links, build_post, project_runs
 from tests.conftest import snapshot
-from tests.sitekit import mkdocs, site_monorepo
+from tests.runkit import make_project
+from tests.sitekit import mkdocs, site_files, site_monorepo
 
 PUBLISHED = ["001-full-run", "002-smoke-only", "003-failing", "004-never-run"]
 
@@ -134,6 +135,25 @@ def test_merge_conflict_markers_stop_the_build(built: Path, tmp_path: Path) -> N
     assert "merge-conflict marker" in result.stderr
     with pytest.raises(HundredError, match="merge-conflict"):
         build_post(root, catalog.load(root)[3], links=Links(None))
+
+
+def test_a_broken_writeup_is_left_out_and_the_rest_is_published(tmp_path: Path) -> None:
+    root = site_files(tmp_path / "mono")
+    make_project(root, "001-good", ["x = 1"])
+    broken = make_project(root, "002-broken", ["x = 1"]) / "writeup.md"
+    broken.write_text(broken.read_text().replace("kind: tabular", "kind: [tabular"))
+    result = mkdocs(root, "build", "--strict")
+    assert result.returncode == 0, result.stderr
+    assert "left 002-broken out of the site: projects/002-broken/writeup.md:" in result.stderr
+    assert "<h1" in html(root, "blog/001-good")  # the good project's post
+    assert not (root / "site" / "blog" / "002-broken").exists()
+    projects = html(root, "projects")
+    assert 'href="../blog/001-good/"' in projects and "broken" not in projects
+    # Conflict markers still stop the build, in a writeup that is broken anyway.
+    broken.write_text("---\n<<<<<<< HEAD\ntitle: a\n=======\ntitle: b\n>>>>>>> x\n---\n")
+    result = mkdocs(root, "build", "--strict")
+    assert result.returncode != 0
+    assert "projects/002-broken/writeup.md:2 holds a merge-conflict marker" in result.stderr
 
 
 def test_gh_deploy_pushes_the_site_to_a_bare_remote(built: Path, tmp_path: Path) -> None:

@@ -65,7 +65,8 @@ def parse_name(name: str) -> tuple[int | None, str]:
     """Split ``042-cnn-cifar`` into ``(42, "cnn-cifar")`` and ``cnn-cifar`` into ``(None, ...)``."""
     if "/" in name or "\\" in name or ".." in name:
         check_slug(name)  # raises the path error
-    leading = re.match(r"(\d+)-(.*)", name)
+    # DOTALL and fullmatch: a name with a line break is refused whole, never cut at the break.
+    leading = re.fullmatch(r"(\d+)-(.*)", name, re.DOTALL)
     if leading is None:
         if name.isdigit():
             raise HundredError(
@@ -74,7 +75,7 @@ def parse_name(name: str) -> tuple[int | None, str]:
         return None, check_slug(name)
     digits, slug = leading.groups()
     if len(digits) != 3 or not 1 <= int(digits) <= 999:
-        fix = f"'{int(digits):03d}-{slug}'" if 1 <= int(digits) <= 999 else "a number 001-999"
+        fix = repr(f"{int(digits):03d}-{slug}") if 1 <= int(digits) <= 999 else "a number 001-999"
         raise HundredError(
             f"project number {digits!r} must be three digits from 001 to 999; use {fix}"
         )
@@ -181,18 +182,21 @@ def read_writeup(path: Path, *, expected: ProjectName | None = None) -> Writeup:
     where = _display(path)
     if not path.is_file():
         raise HundredError(f"{where} is missing; every project needs a writeup with front matter")
-    head, _ = split_front_matter(path.read_text(encoding="utf-8"))
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise HundredError(
+            f"{where}:{line}: not UTF-8 text ({error.reason}); save the file as UTF-8"
+        ) from None
+    head, _ = split_front_matter(text)
     if not head:
         raise HundredError(
             f"{where} has no YAML front matter; start the file with '---', the fields "
             "(title, number, slug, date, kind, difficulty...), and '---'"
         )
-    try:
-        data = yaml.load(head, Loader=_Loader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f" line {mark.line + 2}" if mark is not None else ""
-        raise HundredError(f"{where}:{line} front matter is not valid YAML: {error}") from None
+    data = _parse_front_matter(head, where)
     if not isinstance(data, dict):
         raise HundredError(f"{where}: front matter must be a mapping of field: value")
     try:
@@ -207,16 +211,45 @@ def read_writeup(path: Path, *, expected: ProjectName | None = None) -> Writeup:
     return writeup
 
 
+def _parse_front_matter(head: str, where: str) -> Any:
+    """The front matter's YAML; an error is one line naming the line of the writeup file."""
+    line: int | None = None  # counted from the front matter's first line, 0-based
+    try:
+        return yaml.load(head, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        # PyYAML's str(error) spans lines and counts lines from the front matter, not the file.
+        line = error.problem_mark.line if error.problem_mark is not None else None
+        problem = " ".join(part for part in (error.problem, error.context) if part)
+    except yaml.reader.ReaderError as error:
+        # Its position counts characters or bytes depending on the loader; find the character.
+        line = head.count("\n", 0, max(head.find(chr(error.character)), 0))
+        problem = f"character #x{error.character:04x} is not allowed: {error.reason}"
+    except yaml.YAMLError as error:
+        problem = str(error).splitlines()[0] if str(error) else type(error).__name__
+    except ValueError as error:  # a timestamp such as 2026-13-01: PyYAML raises a bare ValueError
+        raise HundredError(
+            f"{where}: front matter holds a value YAML cannot read ({_one_line(str(error))}); "
+            "fix it (dates are YYYY-MM-DD)"
+        ) from None
+    # The front matter starts on the file's second line, after the opening '---'.
+    at = f"{where}:{line + 2}:" if line is not None else f"{where}:"
+    raise HundredError(f"{at} front matter is not valid YAML ({_one_line(problem)}); fix it")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _explain(error: ValidationError) -> str:
     first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "front matter"
+    field = _one_line(".".join(str(part) for part in first["loc"])) or "front matter"
     if first["type"] == "missing":
         return f"field '{field}' is missing; add it to the front matter"
     if first["type"] == "extra_forbidden":
         return f"field '{field}' is unknown; remove it or fix its spelling"
     if field == "kind":
         return f"field 'kind' is {first.get('input')!r}; use one of {', '.join(KINDS)}"
-    return f"field '{field}' is invalid ({first['msg']}); fix it in the front matter"
+    return f"field '{field}' is invalid ({_one_line(first['msg'])}); fix it in the front matter"
 
 
 def _display(path: Path) -> str:
@@ -237,6 +270,40 @@ def load(root: Path) -> list[Project]:
     for project in projects:
         _ = project.writeup
     return projects
+
+
+@dataclass(frozen=True)
+class InvalidProject:
+    """A project folder whose writeup cannot be read: it is left out, the others go on."""
+
+    name: ProjectName
+    path: Path
+    message: str  # one line: what is wrong and how to fix it, naming the file
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The monorepo's projects, split into those with a valid writeup and the others."""
+
+    projects: list[Project]  # every project whose writeup is valid, by number
+    invalid: list[InvalidProject]  # the others, by number
+
+
+def scan(root: Path) -> Catalog:
+    """Every project's writeup validated, each error kept with its project instead of raised.
+
+    One broken writeup then fails its own project only: commands list, run and publish the rest.
+    """
+    projects: list[Project] = []
+    invalid: list[InvalidProject] = []
+    for project in discover(root):
+        try:
+            _ = project.writeup
+        except HundredError as error:
+            invalid.append(InvalidProject(project.name, project.path, str(error)))
+        else:
+            projects.append(project)
+    return Catalog(projects, invalid)
 
 
 def select(projects: list[Project], wanted: list[str]) -> list[Project]:

@@ -6,6 +6,7 @@ one), so posts are real files in a temporary folder, never in docs/.
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import tempfile
@@ -27,7 +28,33 @@ from hundred.challenge import ProjectProgress
 from hundred.dashboard import DASHBOARD_MARKER, build_dashboard, dashboard_html
 from hundred.errors import HundredError
 from hundred.render import ASSET_PREFIX
-from hundred.site import NOTEBOOK_PLACEHOLDER, Links, build_post, post_path, projects_page
+from hundred.site import (
+    NOTEBOOK_PLACEHOLDER,
+    Links,
+    build_post,
+    check_writeup,
+    post_path,
+    projects_page,
+)
+
+log = logging.getLogger("mkdocs.plugins.hundred")
+
+
+def _publishable(root: Path) -> list[catalog.Project]:
+    """The projects with a valid writeup; the others are left out of the site, logged.
+
+    INFO, not WARNING: `mkdocs build --strict` fails on warnings, and one broken writeup must
+    not unpublish every project (the run command reports it as failing). Merge-conflict markers
+    still stop the build, in a broken writeup too: they must never be published.
+    """
+    found = catalog.scan(root)
+    for broken in found.invalid:
+        writeup = broken.path / catalog.WRITEUP
+        if writeup.is_file():
+            text = writeup.read_text(encoding="utf-8", errors="replace")
+            check_writeup(writeup.relative_to(root), text)
+        log.info("left %s out of the site: %s", broken.name.folder, broken.message)
+    return found.projects
 
 
 class HundredPluginConfig(Config):
@@ -57,7 +84,7 @@ class HundredPlugin(BasePlugin[HundredPluginConfig]):
             return str(converter.reset().convert(text))
 
         try:
-            projects = catalog.load(root)
+            projects = _publishable(root)
             posts = [build_post(root, project, links=links, markdown=markdown)
                      for project in projects]
         except HundredError as error:
