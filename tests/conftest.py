@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -29,6 +30,12 @@ def snapshot(root: Path) -> dict[str, bytes | None]:
         str(path.relative_to(root)): None if path.is_dir() else path.read_bytes()
         for path in sorted(root.rglob("*"))
     }
+
+
+@pytest.fixture(autouse=True)
+def _tag_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Processes this test starts carry its tag, so it counts its own (tests.runkit)."""
+    monkeypatch.setenv("HUNDRED_TEST_TAG", uuid.uuid4().hex)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -46,19 +47,37 @@ def make_project(root: Path, folder: str, cells: list[str], *, kernel: str = "py
 RECORD = "import hundred\nhundred.record('accuracy', 0.5 if profile == 'smoke' else 0.9)"
 
 
-def kernel_pids() -> set[int]:
-    """PIDs of running kernel processes on this machine: ipykernel, or forked by a zygote."""
+TAG = "HUNDRED_TEST_TAG"
+
+
+def kernel_pids(tag: str | None = None) -> set[int]:
+    """PIDs of running kernel processes on this machine: ipykernel, or forked by a zygote.
+
+    With ``tag`` (by default the current test's, which conftest sets): every live process
+    started with ``HUNDRED_TEST_TAG=tag`` in its environment (a ``hundred`` process, its
+    workers, zygotes and kernels: one test's runs, whatever else runs on the machine).
+    """
+    tag = tag or os.environ.get(TAG)
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
+            if tag is not None:
+                environment = (entry / "environ").read_bytes().split(b"\0")
+                if f"{TAG}={tag}".encode() in environment and not _zombie(entry):
+                    found.add(int(entry.name))
+                continue
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if any(b"ipykernel" in part or b"hundred.zygote" in part for part in cmdline):
+        if any(b"ipykernel" in part or b".zygote" in part for part in cmdline):
             found.add(int(entry.name))
     return found
+
+
+def _zombie(entry: Path) -> bool:
+    return (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
 
 
 def record(root: Path, folder: str, profile: str = "smoke") -> dict[str, Any]:

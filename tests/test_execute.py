@@ -17,7 +17,7 @@ import pytest
 
 from hundred import catalog
 from hundred.cli import main
-from hundred.execute import shard
+from hundred.run.plan import shard
 from tests.conftest import snapshot
 from tests.runkit import RECORD, kernel_pids, make_project, record
 
@@ -309,7 +309,7 @@ def test_ctrl_c_records_the_interrupt_and_leaves_no_kernel(root: Path) -> None:
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until both notebooks are executing
-        started = [p for p in (root / ".hundred/runs").glob("*/smoke.ipynb")]
+        started = [p for p in (root / ".hundred/runs").glob("*/.smoke.partial.ipynb")]
         # Two kernels, and the zygote each worker forks them from.
         if len(started) == 2 and len(kernel_pids() - before) >= 4:
             break

@@ -1,18 +1,26 @@
 """The change-aware cache key of a project run.
 
 The key covers what decides a run's outcome: the notebook's code cells (not outputs, not
-markdown), the project's other source files (data.py and any .py), the profile's parameters,
-and the versions of the installed packages the code imports. jupyter-cache and Quarto's freeze
-look at the notebook alone; a changed data script or an upgraded library re-runs here.
+markdown), the project's other source files (data.py and any .py), every other file of the
+project that is not an output (data files such as CSV, JSON, pickles and images, a
+requirements.txt), the profile's parameters, and the versions of the installed packages the
+code imports. jupyter-cache and Quarto's freeze look at the notebook alone; a changed data
+file, data script or an upgraded library re-runs here.
+
+Data files are hashed by content, cheaply: ``FileHashes`` remembers each file's digest by its
+size and modification time (as git's index does), so an unchanged large file is not read again.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import json
+import os
 import re
 import sys
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -25,6 +33,11 @@ from hundred.errors import HundredError
 
 # Folders of a project that hold outputs, not sources.
 NOT_SOURCES = frozenset({"data", "runs", "__pycache__", ".ipynb_checkpoints"})
+# Files of a project that are not inputs of its run: the writeup is prose (its parameters are
+# in the key anyway) and the notebook enters by its code cells.
+NOT_INPUTS = frozenset({"writeup.md", "notebook.ipynb"})
+# A file modified this recently may change again within the clock's resolution: not remembered.
+RACY_SECONDS = 2.0
 # Import names whose distribution is named otherwise (checked before a full scan).
 DISTRIBUTION_OF = {
     "sklearn": "scikit-learn",
@@ -72,13 +85,53 @@ def code_cells(notebook: Path) -> list[str]:
     ]
 
 
+def input_files(folder: Path) -> list[Path]:
+    """Every file of the project that its run may read, outputs left out, in a stable order."""
+    found: list[Path] = []
+    for directory, folders, files in os.walk(folder):
+        folders[:] = sorted(f for f in folders if f not in NOT_SOURCES and not f.startswith("."))
+        here = Path(directory)
+        found.extend(here / name for name in files
+                     if not name.startswith(".") and not (here == folder and name in NOT_INPUTS))
+    return sorted(found)
+
+
 def source_files(folder: Path) -> list[Path]:
     """The project's Python sources besides the notebook, in a stable order."""
-    return sorted(
-        path for path in folder.rglob("*.py")
-        if not any(part in NOT_SOURCES or part.startswith(".")
-                   for part in path.relative_to(folder).parts[:-1])
-    )
+    return [path for path in input_files(folder) if path.suffix == ".py"]
+
+
+class FileHashes:
+    """Content digests of files, remembered by (size, mtime) in ``.hundred/file-hashes.json``."""
+
+    def __init__(self, root: Path | None) -> None:
+        """Remember digests under ``root``'s ``.hundred/``; ``None``: in memory only."""
+        self.path = root / ".hundred" / "file-hashes.json" if root is not None else None
+        self.known: dict[str, list[Any]] = {}
+        if self.path is not None:
+            with contextlib.suppress(FileNotFoundError, ValueError):
+                self.known = json.loads(self.path.read_text(encoding="utf-8"))
+        self.changed = False
+
+    def digest(self, path: Path) -> str:
+        stat = path.stat()
+        key = str(path)
+        remembered = self.known.get(key)
+        if remembered and remembered[:2] == [stat.st_size, stat.st_mtime_ns]:
+            return str(remembered[2])
+        with path.open("rb") as stream:
+            digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        if time.time() - stat.st_mtime > RACY_SECONDS:
+            self.known[key] = [stat.st_size, stat.st_mtime_ns, digest]
+            self.changed = True
+        return digest
+
+    def save(self) -> None:
+        if self.changed and self.path is not None:
+            from hundred.results import atomic_write
+
+            atomic_write(self.path, json.dumps(self.known).encode())
+            self.changed = False
 
 
 def imported_modules(sources: Iterable[str]) -> set[str]:
@@ -133,7 +186,8 @@ def package_versions(modules: Iterable[str], local: Path) -> dict[str, str]:
     return versions
 
 
-def cache_key_for(project: Project, parameters: dict[str, Any]) -> CacheKey:
+def cache_key_for(project: Project, parameters: dict[str, Any], *,
+                  hashes: FileHashes | None = None) -> CacheKey:
     """The cache key of running ``project`` with ``parameters``."""
     cells = code_cells(project.notebook)
     digest = hashlib.sha256()
@@ -144,10 +198,15 @@ def cache_key_for(project: Project, parameters: dict[str, Any]) -> CacheKey:
 
     for index, source in enumerate(cells):
         feed(f"cell {index}", source)
+    files = input_files(project.path)
     sources = [(path, path.read_text(encoding="utf-8", errors="replace"))
-               for path in source_files(project.path)]
+               for path in files if path.suffix == ".py"]
     for path, text in sources:
         feed(path.relative_to(project.path).as_posix(), text)
+    hashes = hashes or FileHashes(None)
+    for path in files:
+        if path.suffix != ".py":
+            feed(f"file {path.relative_to(project.path).as_posix()}", hashes.digest(path))
     feed("parameters", json.dumps(parameters, sort_keys=True, default=str))
     packages = package_versions(
         imported_modules([*cells, *(text for _, text in sources)]), project.path

@@ -1,8 +1,10 @@
 """The challenge itself: its settings, goals and roadmap, and each project's verified status.
 
 Nothing here is self-declared. A project is *done* only when its frozen full run succeeded,
-recorded a headline metric, is current with its code (same cache key) and its latest smoke run
-passed; *failing* when its latest run failed; *in progress* otherwise.
+recorded a headline metric, is current with its code (``hundred.freshness``) and its latest
+smoke run passed (on a fresh clone, without .hundred/: the smoke run the committed ledger
+names, when it is current); *failing* when its latest run failed; *in progress* otherwise.
+The profile names are the configured ones (``verify``, ``freeze``).
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from hundred.cache import InvalidNotebook, cache_key_for
 from hundred.catalog import Project
-from hundred.config import Settings, parameters_for
+from hundred.config import Settings
 from hundred.errors import HundredError
-from hundred.site import ProjectRuns, project_runs
+from hundred.freshness import digest_for, is_current
+from hundred.results import ProjectRuns, RunResult, project_runs
 
-Status = Literal["done", "in-progress", "failing"]
+Verdict = Literal["done", "in-progress", "failing"]
 GOALS = Path("docs") / "goals.yml"
 ROADMAP = Path("docs") / "roadmap.yml"
 DEFAULT_STAGES = [
@@ -175,44 +177,56 @@ def load_roadmap(root: Path) -> list[Stage]:
 
 @dataclass(frozen=True)
 class ProjectProgress:
-    """A project's verified status and why."""
+    """A project's verified status and why, with what it was decided from."""
 
     project: Project
     runs: ProjectRuns
-    status: Status
+    status: Verdict
     reason: str
-    full_key: str | None  # the cache key of the current code for the full profile
+    settings: Settings
+    digests: dict[str, str | None]  # profile → the cache key of the current code (None: invalid)
 
+    @property
+    def verifying_key(self) -> str | None:
+        """The cache key of the verifying run this verdict rests on: here, or in the ledger."""
+        if self.runs.verify is not None:
+            return self.runs.verify.cache_key if self.runs.verify.passed else None
+        return self.runs.ledger.get("cache_key") if self.runs.ledger else None
 
-def current_key(project: Project, settings: Settings, profile: str) -> str | None:
-    """The cache key of ``project``'s current code for ``profile`` (None: not a notebook)."""
-    try:
-        return cache_key_for(project, parameters_for(settings, profile,
-                                                     project.writeup.profiles)).digest
-    except InvalidNotebook:
-        return None
+    def reference(self, profile: str) -> RunResult | None:
+        """The reference run of ``profile`` (``freshness.reference_run``), already read."""
+        return self.runs.frozen if profile == self.settings.publish else self.runs.verify
+
+    def stale(self, profile: str) -> bool:
+        """Whether ``profile`` must run again for the current code (the one rule)."""
+        return not is_current(self.reference(profile), self.digests.get(profile))
 
 
 def verified_status(root: Path, project: Project, settings: Settings) -> ProjectProgress:
     """Apply the rules: done, failing or in progress, with the reason in words."""
-    runs = project_runs(root, project)
-    key = current_key(project, settings, "full")
+    verify, publish = settings.verify, settings.publish
+    runs = project_runs(root, project.name.folder, verify=verify, publish=publish)
+    digests = {profile: digest_for(project, profile, settings)
+               for profile in dict.fromkeys((verify, publish))}
 
-    def progress(status: Status, reason: str) -> ProjectProgress:
-        return ProjectProgress(project, runs, status, reason, key)
+    def progress(status: Verdict, reason: str) -> ProjectProgress:
+        return ProjectProgress(project, runs, status, reason, settings, digests)
 
     failed = runs.failure
     if failed is not None:
         return progress("failing", f"the latest {failed.profile} run failed ({failed.failure})")
     frozen = runs.frozen
     if frozen is None or not frozen.passed:
-        return progress("in-progress", "no frozen full run")
+        return progress("in-progress", f"no frozen {publish} run")
     if frozen.headline is None:
-        return progress("in-progress", "the full run recorded no metric (hundred.record)")
-    if key is None:
+        return progress("in-progress", f"the {publish} run recorded no metric (hundred.record)")
+    if digests[publish] is None:
         return progress("failing", "the notebook is not a valid notebook")
-    if key != frozen.cache_key:
-        return progress("in-progress", "the full run is stale: the code changed since")
-    if runs.smoke is None:
-        return progress("in-progress", "no smoke run verifies it still runs")
-    return progress("done", "verified")
+    if not is_current(frozen, digests[publish]):
+        return progress("in-progress", f"the {publish} run is stale: the code changed since")
+    checked = progress("done", "verified")
+    if checked.verifying_key is None or (checked.verifying_key != digests[verify] and (
+        runs.verify is None
+    )):
+        return progress("in-progress", f"no {verify} run verifies it still runs")
+    return checked

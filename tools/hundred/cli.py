@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterator, Sequence
+from types import FrameType
 from typing import NoReturn
 
-from hundred import catalog
+from hundred.cli_common import root_of as _root
 from hundred.errors import HundredError
 
 log = logging.getLogger("hundred")
@@ -26,17 +29,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message}; see '{self.prog} --help'\n")
 
 
-def _root(args: argparse.Namespace) -> Path:
-    return catalog.find_root(Path(args.directory) if args.directory else None)
-
-
 def cmd_new(args: argparse.Namespace) -> int:
     from hundred.scaffold import new_project
 
     root = _root(args)
     project = new_project(
         args.name, root, kind=args.kind, title=args.title, difficulty=args.difficulty,
-        stage=args.stage,
+        stage=args.stage, on_wait=lambda line: print(line, file=sys.stderr),
     )
     where = project.path.relative_to(root)
     answers = project.path / ".copier-answers.yml"
@@ -50,7 +49,10 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    projects = catalog.load(_root(args))
+    from hundred import catalog
+
+    found = catalog.scan(_root(args))
+    projects = found.projects
     rows = [
         {
             "number": p.number,
@@ -67,18 +69,21 @@ def cmd_list(args: argparse.Namespace) -> int:
     ]
     if args.json:
         print(json.dumps(rows, indent=2))
-        return 0
-    from rich.console import Console
-    from rich.table import Table
+    else:
+        from rich.console import Console
+        from rich.table import Table
 
-    table = Table(title=f"{len(rows)} projects")
-    for column in ("#", "title", "kind", "difficulty", "date"):
-        table.add_column(column, justify="right" if column == "#" else "left")
-    for p in projects:
-        table.add_row(p.name.folder[:3], p.writeup.title, p.writeup.kind,
-                      "★" * p.writeup.difficulty, p.writeup.date.isoformat())
-    Console().print(table)
-    return 0
+        table = Table(title=f"{len(rows)} projects")
+        for column in ("#", "title", "kind", "difficulty", "date"):
+            table.add_column(column, justify="right" if column == "#" else "left")
+        for p in projects:
+            table.add_row(p.name.folder[:3], p.writeup.title, p.writeup.kind,
+                          "★" * p.writeup.difficulty, p.writeup.date.isoformat())
+        Console().print(table)
+    # A broken writeup is bad input of its own project only: the others are listed above.
+    for broken in found.invalid:
+        print(f"error: {broken.message}", file=sys.stderr)
+    return 2 if found.invalid else 0
 
 
 def _add_new_arguments(parser: argparse.ArgumentParser) -> None:
@@ -132,6 +137,9 @@ def run_handler(handler: Handler, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing half-done was kept", file=sys.stderr)
         return 130
+    except Terminated:
+        print("terminated: nothing half-done was kept", file=sys.stderr)
+        return 143
     except Exception as error:  # a bug of ours: keep it short unless asked
         if args.verbose:
             traceback.print_exc()
@@ -140,10 +148,37 @@ def run_handler(handler: Handler, args: argparse.Namespace) -> int:
         return 1
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived outside a run (which handles it itself): end the command like Ctrl-C."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_ends_the_command() -> Iterator[None]:
+    """Make SIGTERM (a cancelled CI job) unwind the command, so that `finally` blocks run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The `hundred` command."""
-    args = build_parser().parse_args(argv)
-    return run_handler(args.handler, args)
+    with _sigterm_ends_the_command():
+        try:
+            args = build_parser().parse_args(argv)
+            return run_handler(args.handler, args)
+        except KeyboardInterrupt:  # while starting up, before a handler was set
+            return 130
+        except Terminated:
+            return 143
 
 
 def new_project_main(argv: Sequence[str] | None = None) -> int:
@@ -151,8 +186,9 @@ def new_project_main(argv: Sequence[str] | None = None) -> int:
     parser = _Parser(prog="new-project", description="Scaffold projects/NNN-slug.")
     _add_new_arguments(parser)
     _add_common(parser)
-    args = parser.parse_args(argv)
-    return run_handler(cmd_new, args)
+    with _sigterm_ends_the_command():
+        args = parser.parse_args(argv)
+        return run_handler(cmd_new, args)
 
 
 if __name__ == "__main__":

@@ -15,14 +15,33 @@ DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
 }
 
 
+# The most bytes of output a cell keeps in the executed notebook and the post; past it, the
+# rest of that cell's output is dropped with a visible note (``[tool.hundred] max_cell_output``).
+MAX_CELL_OUTPUT = 1_000_000
+
+
 @dataclass(frozen=True)
 class Settings:
     """What ``[tool.hundred]`` says, with defaults for everything it leaves out."""
 
     profiles: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(DEFAULT_PROFILES))
-    # Profiles whose successful runs are frozen into projects/*/runs/ and committed.
+    # The profile that verifies a project still runs: what `hundred run` and CI run by default.
+    verify: str = "smoke"
+    # Profiles whose successful runs are frozen into projects/*/runs/ and committed; the first
+    # is the one the blog publishes and a project needs to be done.
     freeze: tuple[str, ...] = ("full",)
+    max_cell_output: int = MAX_CELL_OUTPUT
     raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def publish(self) -> str:
+        """The profile whose frozen run is published and counts for "done"."""
+        return self.freeze[0]
+
+    @property
+    def reported(self) -> tuple[str, ...]:
+        """The profiles status reports on: the verifying one, then the frozen ones."""
+        return tuple(dict.fromkeys((self.verify, *self.freeze)))
 
 
 def load_settings(root: Path) -> Settings:
@@ -45,9 +64,23 @@ def load_settings(root: Path) -> Settings:
             )
         profiles[name] = {**profiles.get(name, {}), **values}
     freeze = table.get("freeze", ["full"])
-    if not isinstance(freeze, list) or not all(isinstance(item, str) for item in freeze):
-        raise HundredError(f"{path}: [tool.hundred] freeze must be a list of profile names")
-    return Settings(profiles=profiles, freeze=tuple(freeze), raw=table)
+    if not isinstance(freeze, list) or not freeze or not all(
+        isinstance(item, str) for item in freeze
+    ):
+        raise HundredError(f"{path}: [tool.hundred] freeze must be a non-empty list of profile "
+                           "names, e.g. freeze = [\"full\"]")
+    verify = table.get("verify", "smoke")
+    for name in (verify, *freeze):
+        if name not in profiles:
+            raise HundredError(f"{path}: [tool.hundred] names the profile {name!r}, which is not "
+                               f"defined; add [tool.hundred.profiles.{name}] or use one of "
+                               f"{', '.join(sorted(profiles))}")
+    limit = table.get("max_cell_output", MAX_CELL_OUTPUT)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1000:
+        raise HundredError(f"{path}: [tool.hundred] max_cell_output must be a number of bytes "
+                           ">= 1000")
+    return Settings(profiles=profiles, verify=str(verify), freeze=tuple(freeze),
+                    max_cell_output=limit, raw=table)
 
 
 def parameters_for(settings: Settings, profile: str, overrides: dict[str, dict[str, Any]]) -> dict[

@@ -27,9 +27,9 @@ from hundred.challenge import (
     load_roadmap,
     verified_status,
 )
-from hundred.config import load_settings
+from hundred.config import Settings, load_settings
 from hundred.errors import HundredError
-from hundred.results import RunResult, atomic_write
+from hundred.results import LEDGER, RunResult, atomic_write, ledger_text
 
 STATUS_LABEL = {"done": "done", "in-progress": "in progress", "failing": "failing"}
 README_START = "<!-- hundred:progress:start -->"
@@ -48,11 +48,16 @@ class Pace:
 
 @dataclass
 class Dashboard:
+    """Every project's verdict and the challenge's figures: what `hundred status`, its JSON,
+    README's progress section and the site's home page all render."""
+
     settings: ChallengeSettings
     projects: list[ProjectProgress]
     stages: list[Stage]
     goals: dict[str, list[Goal]]
     today: dt.date
+    run_settings: Settings = field(default_factory=Settings)
+    invalid: list[catalog.InvalidProject] = field(default_factory=list)  # broken writeups
     activity: Counter[dt.date] = field(default_factory=Counter)
 
     def count(self, status: str) -> int:
@@ -96,18 +101,21 @@ def build_dashboard(root: Path, *, today: dt.date | None = None,
                     drafts: bool = True) -> Dashboard:
     """The dashboard's figures; ``drafts=False`` leaves draft projects out (the public site)."""
     settings = load_settings(root)
-    projects = [p for p in catalog.load(root) if drafts or not p.writeup.draft]
+    found = catalog.scan(root)
+    projects = [p for p in found.projects if drafts or not p.writeup.draft]
     board = Dashboard(
         settings=load_challenge(root, settings),
         projects=[verified_status(root, p, settings) for p in projects],
         stages=load_roadmap(root),
         goals=load_goals(root),
         today=today or dt.date.today(),
+        run_settings=settings,
+        invalid=found.invalid,
     )
     for progress in board.projects:
         board.activity[progress.project.writeup.date] += 1
         runs = progress.runs
-        for run in {id(r): r for r in (runs.smoke, runs.full, runs.frozen) if r}.values():
+        for run in {id(r): r for r in (runs.verify, runs.publish, runs.frozen) if r}.values():
             board.activity[run.started_at.date()] += 1
     return board
 
@@ -144,8 +152,9 @@ def readme_section(board: Dashboard) -> str:
     target = board.settings.target
     rows = [
         f"![progress: {board.done} of {target} projects done]({BADGE.as_posix()})", "",
-        f"**{board.done} of {target}** projects done: each one's frozen full run is current with "
-        "its code and its latest smoke run passed. "
+        f"**{board.done} of {target}** projects done: each one's frozen "
+        f"{board.run_settings.publish} run is current with its code and its latest "
+        f"{board.run_settings.verify} run passed. "
         f"{board.count('in-progress')} in progress, {board.count('failing')} failing.", "",
         "| # | Project | Stage | Status | Headline metric |",
         "| --- | --- | --- | --- | --- |",
@@ -179,7 +188,8 @@ def badge_svg(board: Dashboard) -> str:
 def rewrite_readme(root: Path, *, check: bool = False) -> bool:
     """Rewrite README.md's progress section and the badge; return whether anything changed.
 
-    With ``check``, write nothing. Text outside the markers is never touched.
+    With ``check``, write nothing. Text outside the markers is never touched. The badge and the
+    ledger of verifying runs (``results.LEDGER``) are written with it.
     """
     readme = root / "README.md"
     if not readme.is_file():
@@ -192,14 +202,24 @@ def rewrite_readme(root: Path, *, check: bool = False) -> bool:
                            f"line {README_END} where it should go")
     board = build_dashboard(root)
     new_text = text[:start] + readme_section(board) + text[end + len(README_END):]
-    badge = root / BADGE
-    new_badge = badge_svg(board)
-    old_badge = badge.read_text(encoding="utf-8") if badge.is_file() else None
-    changed = new_text != text or new_badge != old_badge
+    files = {root / BADGE: badge_svg(board), root / LEDGER: ledger_text(verified_ledger(board))}
+    changed = new_text != text or any(_text_of(path) != content for path, content in files.items())
     if changed and not check:
         atomic_write(readme, new_text.encode("utf-8"))
-        atomic_write(badge, new_badge.encode("utf-8"))
+        for path, content in files.items():
+            atomic_write(path, content.encode("utf-8"))
     return changed
+
+
+def verified_ledger(board: Dashboard) -> dict[str, dict[str, str]]:
+    """The verifying run behind each "done" of the README: kept so a fresh clone agrees."""
+    verify = board.run_settings.verify
+    return {p.project.name.folder: {"profile": verify, "cache_key": p.verifying_key or ""}
+            for p in board.projects if p.status == "done"}
+
+
+def _text_of(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,21 +324,20 @@ def _counts(title: str, counter: Counter[str], order: list[str]) -> str:
 def _leaderboard(board: Dashboard, post_url: PostUrl) -> str:
     rows = []
     for progress in board.projects:
-        shown = progress.runs.frozen or progress.runs.smoke
+        shown = progress.runs.results
         if shown is None or shown.headline is None:
             continue
         name, metric = shown.headline
         rows.append((name, -metric.value if metric.higher_is_better else metric.value,
-                     progress, metric))
+                     progress, metric, shown.profile))
     if not rows:
         return "<p>No metric recorded yet.</p>"
     body = []
-    for name, _, progress, metric in sorted(rows, key=lambda r: (r[0], r[1])):
+    for name, _, progress, metric, source in sorted(rows, key=lambda r: (r[0], r[1])):
         url = post_url(progress)
         title = _e(progress.project.writeup.title)
         link = f'<a href="{_e(url)}">{title}</a>' if url else title
         arrow = "↑" if metric.higher_is_better else "↓"
-        source = "full" if progress.runs.frozen else "smoke"
         body.append(f"<tr><td>{_e(name)} {arrow}</td><td>{metric.value:.4g}</td>"
                     f"<td>{progress.project.number:03d} · {link}</td><td>{source}</td></tr>")
     return ('<div class="hundred-leaderboard"><table><thead><tr><th>Metric</th><th>Value</th>'

@@ -11,59 +11,30 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
 from hundred import results as store
 from hundred.catalog import Project, split_front_matter
+from hundred.config import Settings, load_settings
 from hundred.errors import HundredError
 from hundred.render import Markdown, render_notebook
-from hundred.results import RunResult
+from hundred.results import ProjectRuns, RunResult
 
 POSTS = "blog/posts"
 # Where the executed notebook's HTML goes, once Markdown has run (see hundred.render).
 NOTEBOOK_PLACEHOLDER = "<!-- hundred:notebook -->"
-Status = Literal["verified", "failing", "not-run"]
 _CONFLICT = re.compile(r"^(<{7}|>{7})( |$)", re.MULTILINE)
 _LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)((?:\s+\"[^\"]*\")?\))")
 _EXTERNAL = re.compile(r"^([a-z][a-z0-9+.-]*:|#|/)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class ProjectRuns:
-    """What the runs of a project say, as the blog and the dashboard read them."""
-
-    smoke: RunResult | None  # the latest smoke attempt: does the notebook still run?
-    full: RunResult | None  # the latest full attempt
-    frozen: RunResult | None  # the last successful full run, committed
-
-    @property
-    def status(self) -> Status:
-        latest = [run for run in (self.smoke, self.full) if run is not None]
-        if any(not run.passed for run in latest):
-            return "failing"
-        return "verified" if self.smoke is not None and self.smoke.passed else "not-run"
-
-    @property
-    def results(self) -> RunResult | None:
-        """The run whose metrics and notebook are published: frozen full, else latest smoke."""
-        if self.frozen is not None:
-            return self.frozen
-        return self.smoke
-
-    @property
-    def failure(self) -> RunResult | None:
-        return next((r for r in (self.smoke, self.full) if r is not None and not r.passed), None)
-
-
-def project_runs(root: Path, project: Project) -> ProjectRuns:
-    folder = project.name.folder
-    return ProjectRuns(
-        smoke=store.latest(root, folder, "smoke"),
-        full=store.latest(root, folder, "full"),
-        frozen=store.frozen(root, folder, "full"),
-    )
+def project_runs(root: Path, project: Project, settings: Settings | None = None) -> ProjectRuns:
+    """The records of ``project`` as the blog shows them (profiles from ``settings``)."""
+    settings = settings or load_settings(root)
+    return store.project_runs(root, project.name.folder, verify=settings.verify,
+                              publish=settings.publish)
 
 
 @dataclass
@@ -173,22 +144,25 @@ def results_box(project: Project, runs: ProjectRuns) -> str:
     failure = runs.failure
     if failure is not None:
         error = failure.error
-        where = f" in cell {error.cell}" if error and error.cell else ""
+        where = f" in {error.where()}" if error and error.cell else ""
         lines = [f'!!! failure "Failing: the latest {failure.profile} run failed"',
                  f"    The {failure.profile} run of {_when(failure)} ended with "
                  f"**{failure.failure}**{where}"
                  + (f": `{error.ename}: {_one_line(error.evalue)}`" if error else "") + "."]
+        if error and error.line:
+            lines.append(f"    The failing line: `{_one_line(error.line)}`.")
     elif runs.status == "verified":
-        assert runs.smoke is not None
+        assert runs.verify is not None
         lines = ['!!! success "Verified runnable"',
-                 f"    The latest smoke run passed on {_when(runs.smoke)} "
-                 f"({runs.smoke.duration:.1f} s)."]
+                 f"    The latest {runs.verify.profile} run passed on {_when(runs.verify)} "
+                 f"({runs.verify.duration:.1f} s)."]
     else:
         lines = ['!!! info "Not run yet"',
                  f"    This notebook has not been verified yet: `hundred run {number}`."]
     shown = runs.results
     if shown is not None and shown.metrics:
-        source = "full run" if shown is runs.frozen else "smoke run (tiny data)"
+        source = (f"{shown.profile} run" if shown is runs.frozen
+                  else f"{shown.profile} run (tiny data)")
         lines += ["", "    | Metric | Value | From |", "    | --- | --- | --- |"]
         for name, metric in shown.metrics.items():
             arrow = "↑" if metric.higher_is_better else "↓"
@@ -229,7 +203,7 @@ def _notebook_section(root: Path, project: Project, runs: ProjectRuns, links: Li
 
 
 def build_post(root: Path, project: Project, *, links: Links,
-               markdown: Markdown | None = None) -> Post:
+               markdown: Markdown | None = None, settings: Settings | None = None) -> Post:
     """The blog post of ``project``: front matter, results box, writeup, executed notebook.
 
     The notebook comes as ``notebook_html`` (its markdown cells converted with ``markdown``),
@@ -238,7 +212,7 @@ def build_post(root: Path, project: Project, *, links: Links,
     text = project.writeup_path.read_text(encoding="utf-8")
     check_writeup(project.writeup_path.relative_to(root), text)
     writeup = project.writeup
-    runs = project_runs(root, project)
+    runs = project_runs(root, project, settings)
     _, body = split_front_matter(text)
     assets: dict[str, bytes] = {}
     body = _rewrite_links(body, project, root, assets, links)
@@ -255,7 +229,8 @@ def build_post(root: Path, project: Project, *, links: Links,
                 draft=writeup.draft, notebook_html=notebook_html)
 
 
-def projects_page(root: Path, projects: list[Project], *, page: str = "projects.md") -> str:
+def projects_page(root: Path, projects: list[Project], *, page: str = "projects.md",
+                  settings: Settings | None = None) -> str:
     """The Projects page: a table of every project with its metric, status and post."""
     status_text = {"verified": "verified", "failing": "**failing**", "not-run": "not run yet"}
     up = "../" * page.count("/")
@@ -264,9 +239,10 @@ def projects_page(root: Path, projects: list[Project], *, page: str = "projects.
              "passed; metrics come from the frozen full run, else the smoke run.", "",
              "| # | Project | Kind | Difficulty | Headline metric | Status |",
              "| --- | --- | --- | --- | --- | --- |"]
+    settings = settings or load_settings(root)
     for project in projects:
         writeup = project.writeup
-        runs = project_runs(root, project)
+        runs = project_runs(root, project, settings)
         shown = runs.results
         metric = shown.headline_text() if shown is not None else ""
         title = writeup.title.replace("|", "\\|")

@@ -11,6 +11,9 @@ into the kernel: the zygote never imports anything but ipykernel and this module
 ``ZygoteKernelManager`` is jupyter_client's AsyncKernelManager with its documented hook,
 ``_async_launch_kernel``, launching through the zygote when the kernel spec is this Python's
 own ipykernel, and the normal way otherwise.
+
+Lifetimes: the zygote dies with the worker that started it (Linux's parent-death signal, and
+the end of its socket), and every kernel it forked watches it and exits within a second of it.
 """
 
 from __future__ import annotations
@@ -29,7 +32,13 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
+from hundred.run.lifetime import die_with_parent
+
 LAUNCHER = "ipykernel_launcher"
+
+
+class ZygoteFailed(RuntimeError):
+    """The zygote could not fork a kernel: the caller launches kernels the ordinary way."""
 
 
 class Zygote:
@@ -39,9 +48,12 @@ class Zygote:
         ours, theirs = socket.socketpair()
         self._socket = ours
         self._stream = ours.makefile("rw", encoding="utf-8")
+        parent = os.getpid()
         self.process = subprocess.Popen(
-            [sys.executable, "-c", f"from hundred.zygote import serve; serve({theirs.fileno()})"],
+            [sys.executable, "-c",
+             f"from hundred.run.zygote import serve; serve({theirs.fileno()})"],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+            preexec_fn=lambda: die_with_parent(signal.SIGKILL, parent=parent),
         )
         theirs.close()
 
@@ -51,14 +63,17 @@ class Zygote:
 
     def spawn(self, argv: list[str], cwd: str, env: dict[str, str]) -> int:
         """Fork a kernel running ``ipykernel_launcher argv`` in ``cwd``; return its pid."""
-        self._stream.write(json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n")
-        self._stream.flush()
-        reply = self._stream.readline()
+        try:
+            self._stream.write(json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n")
+            self._stream.flush()
+            reply = self._stream.readline()
+        except OSError as error:  # the zygote is gone (ConnectionResetError, BrokenPipeError)
+            raise ZygoteFailed(f"the kernel zygote (pid {self.pid}) is gone ({error})") from None
         if not reply:
-            raise RuntimeError(f"the kernel zygote (pid {self.pid}) exited")
+            raise ZygoteFailed(f"the kernel zygote (pid {self.pid}) exited")
         answer = json.loads(reply)
         if "error" in answer:
-            raise RuntimeError(f"the kernel zygote could not fork a kernel: {answer['error']}")
+            raise ZygoteFailed(f"the kernel zygote could not fork a kernel: {answer['error']}")
         return int(answer["pid"])
 
     def close(self) -> None:
@@ -91,7 +106,8 @@ def serve(fd: int) -> None:
     channel = socket.socket(fileno=fd)
     stream = channel.makefile("rw", encoding="utf-8")
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped automatically
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # our caller decides when we stop
+    for signum in (signal.SIGINT, signal.SIGTERM):  # our caller decides when we stop
+        signal.signal(signum, signal.SIG_IGN)
     for line in stream:
         request = json.loads(line)
         try:
@@ -114,7 +130,7 @@ def _become_kernel(kernelapp: Any, request: dict[str, Any]) -> None:
     code = 1
     try:
         os.setsid()  # its own session and process group, as jupyter_client launches kernels
-        for signum in (signal.SIGCHLD, signal.SIGINT):
+        for signum in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)

@@ -1,0 +1,202 @@
+"""The worker pool: runs tasks on worker processes and stops them all, whatever happens.
+
+The orchestrator hands out tasks one at a time as workers ask (no queue with a feeder thread
+to block on), listens to their events, and replaces a worker that died. When a stop is
+requested (Ctrl-C, SIGTERM), it kills the workers, then every kernel and zygote they reported,
+and records the notebooks that were running as interrupted. A worker that dies with its
+notebook fails that notebook alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+
+from hundred.results import RunResult
+from hundred.run.events import (
+    Finished,
+    KernelGone,
+    KernelStarted,
+    Progress,
+    Started,
+    Tick,
+    WantTask,
+    WorkerEvent,
+)
+from hundred.run.plan import Task
+from hundred.run.signals import Stop
+from hundred.run.worker import interrupted_result, worker_died_result, worker_main
+
+POLL = 0.2  # seconds between checks for a stop request while waiting for workers
+GONE_WITHIN = 5.0  # seconds to wait for killed processes to disappear
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    assigned: list[Task] = field(default_factory=list)  # handed out, not finished, in order
+    running: Task | None = None
+    pids: set[int] = field(default_factory=set)  # its kernels and zygote
+
+
+@dataclass
+class Outcome:
+    results: list[RunResult]
+    stopped: bool  # a stop was requested before every task finished
+
+
+class Pool:
+    """Runs ``tasks`` on up to ``jobs`` workers; ``finish`` saves each result as it comes."""
+
+    def __init__(self, tasks: Sequence[Task], *, jobs: int,
+                 finish: Callable[[RunResult], RunResult],
+                 on_progress: Callable[[Progress], None], stop: Stop) -> None:
+        self.tasks = sorted(tasks, key=lambda t: t.number)
+        self.queue = deque(sorted(tasks, key=lambda t: (-t.expected_duration, t.number)))
+        self.total = len(tasks)
+        self.jobs = max(1, min(jobs, len(tasks)))
+        self.finish = finish
+        self.on_progress = on_progress
+        self.stop = stop
+        self.workers: list[_Worker] = []
+        self.results: dict[str, RunResult] = {}
+        self.socket_dir = tempfile.mkdtemp(prefix="hundred-")
+        self.context = get_context("fork")
+        self._ticked = time.monotonic()
+
+    def run(self) -> Outcome:
+        stopped = False
+        try:
+            for _ in range(self.jobs):
+                if self.stop.requested:
+                    break
+                self._start_worker()
+            while len(self.results) < self.total:
+                if self.stop.requested:
+                    stopped = True
+                    break
+                self._step()
+        except KeyboardInterrupt:  # where no signal handler of ours is installed
+            stopped = True
+        finally:
+            running = self._stop_all()
+            for task in running if stopped else []:
+                self._finished(interrupted_result(task, self.stop.name))
+            shutil.rmtree(self.socket_dir, ignore_errors=True)  # sockets of killed kernels
+        return Outcome([self.results[t.project] for t in self.tasks if t.project in self.results],
+                       stopped or len(self.results) < self.total)
+
+    def _start_worker(self) -> None:
+        ours, theirs = self.context.Pipe(duplex=True)
+        process = self.context.Process(target=worker_main,
+                                       args=(theirs, self.socket_dir, os.getpid()), daemon=True)
+        process.start()
+        theirs.close()
+        self.workers.append(_Worker(process, ours))
+
+    def _step(self) -> None:
+        sentinels = {w.process.sentinel: w for w in self.workers}
+        ready = wait([*(w.conn for w in self.workers), *sentinels], timeout=POLL)
+        if time.monotonic() - self._ticked >= 1.0:
+            self._ticked = time.monotonic()
+            self.on_progress(Tick())
+        for worker in list(self.workers):
+            if worker.conn in ready:
+                self._drain(worker)
+            if worker.process.sentinel in ready:
+                self._drain(worker)
+                self._reap(worker)
+
+    def _drain(self, worker: _Worker) -> None:
+        with contextlib.suppress(EOFError, OSError):
+            while worker.conn.poll():
+                self._handle(worker, worker.conn.recv())
+
+    def _handle(self, worker: _Worker, event: WorkerEvent) -> None:
+        if isinstance(event, WantTask):
+            task = self.queue.popleft() if self.queue and not self.stop.requested else None
+            if task is not None:
+                worker.assigned.append(task)
+            with contextlib.suppress(OSError):
+                worker.conn.send(task)
+        elif isinstance(event, KernelStarted):
+            worker.pids.add(event.pid)
+        elif isinstance(event, KernelGone):
+            worker.pids.discard(event.pid)
+        elif isinstance(event, Started):
+            worker.running = next(t for t in worker.assigned if t.project == event.project)
+            self.on_progress(event)
+        elif isinstance(event, Finished):
+            worker.assigned = [t for t in worker.assigned if t.project != event.result.project]
+            worker.running = None
+            self._finished(event.result)
+        else:
+            self.on_progress(event)
+
+    def _finished(self, result: RunResult) -> None:
+        saved = self.finish(result)
+        self.results[saved.project] = saved
+        self.on_progress(Finished(saved))
+
+    def _reap(self, worker: _Worker) -> None:
+        """A worker died: its notebook fails, its other tasks go back to the queue."""
+        worker.process.join(timeout=1)
+        self.workers.remove(worker)
+        _kill(worker.pids)
+        for task in reversed(worker.assigned):
+            if task is worker.running:
+                self._finished(worker_died_result(task, worker.process.exitcode))
+            else:
+                self.queue.appendleft(task)
+        if self.queue and not self.stop.requested:
+            self._start_worker()
+
+    def _stop_all(self) -> list[Task]:
+        """Kill every worker, kernel and zygote; return the tasks that were running."""
+        for worker in self.workers:
+            self._drain(worker)  # results that arrived before the stop are kept
+        for worker in self.workers:
+            if worker.process.is_alive():
+                worker.process.kill()
+        for worker in self.workers:
+            worker.process.join(timeout=GONE_WITHIN)
+            self._drain(worker)  # kernels reported just before the kill
+            worker.conn.close()
+        running = [w.running for w in self.workers if w.running is not None
+                   and w.running.project not in self.results]
+        _kill(set().union(*(w.pids for w in self.workers)))
+        self.workers = []
+        return running
+
+
+def _kill(pids: set[int]) -> None:
+    """SIGKILL kernels (each leads its own process group) and zygotes; wait until gone."""
+    for pid in pids:
+        for kill in (os.killpg, os.kill):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + GONE_WITHIN
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    """Running, as opposed to gone or a zombie waiting to be reaped by its new parent."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+

@@ -1,0 +1,155 @@
+"""A worker process: asks the orchestrator for tasks and executes one notebook at a time.
+
+Each worker keeps one kernel started ahead (for the task after the current one), reports its
+kernels' pids so the orchestrator can kill them, and dies with the orchestrator: Linux's
+parent-death signal, and the end of its pipe, stop it even when the orchestrator is SIGKILLed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import signal
+import time
+from collections.abc import Callable
+from importlib import metadata
+from multiprocessing.connection import Connection
+
+from hundred.metrics import metrics_in
+from hundred.results import CellFailure, FailureKind, Metric, RunResult
+from hundred.run.engine import ENGINE, CellWatch, register_engine
+from hundred.run.events import Finished, Started, WantTask, WorkerEvent
+from hundred.run.failures import (
+    BUG,
+    Classified,
+    at_running_cell,
+    classify,
+    kernel_start_failure,
+    mark_failure,
+)
+from hundred.run.kernels import KERNEL_START_TIMEOUT, Kernel, Launcher
+from hundred.run.lifetime import die_with_parent
+from hundred.run.plan import Task, python_version
+
+
+def worker_main(conn: Connection, socket_dir: str, parent: int) -> None:
+    """Take tasks until the orchestrator answers None (or is gone)."""
+    die_with_parent(signal.SIGKILL, parent=parent)
+    for signum in (signal.SIGINT, signal.SIGTERM):  # the orchestrator decides when we stop
+        signal.signal(signum, signal.SIG_IGN)
+    register_engine()
+
+    def send(event: WorkerEvent) -> None:
+        conn.send(event)
+
+    def ask() -> Task | None:
+        conn.send(WantTask())
+        task: Task | None = conn.recv()
+        return task
+
+    launcher = Launcher(socket_dir, send)
+    try:
+        current = ask()
+        kernel = launcher.launch(current.kernel_name, current.folder) if current else None
+        while current is not None and kernel is not None:
+            following = ask()
+            next_kernel = (launcher.launch(following.kernel_name, following.folder)
+                           if following is not None else None)
+            send(Started(current.project))
+            send(Finished(run_task(current, kernel, launcher, send)))
+            current, kernel = following, next_kernel
+    except (EOFError, OSError):
+        pass  # the orchestrator is gone: stop taking work
+    finally:
+        launcher.close()
+
+
+def run_task(task: Task, kernel: Kernel | BaseException, launcher: Launcher,
+             send: Callable[[WorkerEvent], None]) -> RunResult:
+    """Execute one notebook with its pre-launched kernel and record what happened."""
+    started = dt.datetime.now(dt.UTC)
+    clock = time.perf_counter()
+    task.partial.parent.mkdir(parents=True, exist_ok=True)
+    task.partial.unlink(missing_ok=True)  # an earlier run's notebook says nothing of this one
+    watch = CellWatch(task.project, send, task.max_output)
+    ready, attempts = launcher.ready(kernel, task.kernel_name, task.folder)
+    failed: Classified | None = None
+    if isinstance(ready, BaseException):
+        failed = kernel_start_failure(ready)
+    else:
+        failed = _execute(task, ready, watch)
+        launcher.retire(ready)
+    notes = [f"cell {cell}: its output was cut at {task.max_output:,} bytes" for cell in watch.cut]
+    return _result(task, started, time.perf_counter() - clock, failed, attempts, notes)
+
+
+def _execute(task: Task, kernel: Kernel, watch: CellWatch) -> Classified | None:
+    import papermill
+
+    try:
+        papermill.execute_notebook(
+            str(task.notebook), str(task.partial), parameters=task.parameters,
+            engine_name=ENGINE, kernel=kernel, watch=watch, kernel_name=task.kernel_name,
+            language=task.language, cwd=str(task.folder), progress_bar=False,
+            execution_timeout=task.timeout, start_timeout=KERNEL_START_TIMEOUT,
+        )
+    except Exception as raised:
+        failed = classify(raised, task.partial)
+    except BaseException as raised:  # a bug of ours must not take the worker with it
+        failed = Classified("internal-error", at_running_cell(
+            task.partial, type(raised).__name__, f"{raised} ({BUG})"))
+    else:
+        return None
+    mark_failure(task.partial, failed.kind, failed.error)
+    return failed
+
+
+def _result(task: Task, started: dt.datetime, duration: float, failed: Classified | None,
+            attempts: int, notes: list[str]) -> RunResult:
+    import nbformat
+
+    metrics: dict[str, Metric] = {}
+    if task.partial.is_file():
+        try:
+            notebook = nbformat.read(task.partial, as_version=4)
+        except Exception:
+            notebook = {}
+        metrics = {name: Metric(value=m["value"], higher_is_better=m.get("higher_is_better", True))
+                   for name, m in metrics_in(notebook).items()}
+    failure: FailureKind | None = failed.kind if failed else None
+    error: CellFailure | None = failed.error if failed else None
+    return RunResult(
+        project=task.project, number=task.number, profile=task.profile,
+        status="failed" if failed else "passed", failure=failure, error=error,
+        started_at=started, duration=round(duration, 3), metrics=metrics,
+        parameters=task.parameters, cache_key=task.cache_key, python=python_version(),
+        packages={**task.packages, **engine_versions()}, git_commit=task.git_commit,
+        kernel_attempts=attempts, notes=notes,
+    )
+
+
+def interrupted_result(task: Task, signal_name: str) -> RunResult:
+    """The record of a task stopped by the orchestrator (its worker was killed)."""
+    error = at_running_cell(task.partial, "KeyboardInterrupt" if signal_name == "SIGINT"
+                            else signal_name, f"the run was interrupted ({signal_name})")
+    mark_failure(task.partial, "interrupted", error)
+    return _result(task, dt.datetime.now(dt.UTC), 0.0, Classified("interrupted", error), 1, [])
+
+
+def worker_died_result(task: Task, exitcode: int | None) -> RunResult:
+    """The record of a task whose worker process died under it (killed, out of memory)."""
+    error = at_running_cell(task.partial, "WorkerDied",
+                            f"the process running the notebook exited with {exitcode}")
+    mark_failure(task.partial, "dead-kernel", error)
+    return _result(task, dt.datetime.now(dt.UTC), 0.0, Classified("dead-kernel", error), 1, [])
+
+
+def engine_versions() -> dict[str, str]:
+    found = {}
+    for name in ("papermill", "nbclient", "ipykernel", "hundred"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            found[name] = metadata.version(name)
+    return found
+
+
+
