@@ -14,8 +14,8 @@ process started the way a person starts it:
    again with every notebook cached.
 
 A tool that fails (an exit code other than 0, or a notebook not executed) is reported as failed
-and left out of the comparisons. The targets: cold hundred at most 0.9x the fastest peer, warm
-hundred at most 0.33x warm jupyter-cache.
+and left out of the comparisons. The targets: cold hundred at most 0.4x papermill in a pool and
+0.9x the fastest peer; warm hundred under 0.5 s and at most 0.33x warm jupyter-cache.
 
     python benchmarks/bench_run.py --notebooks 100 --jobs 2
 """
@@ -39,6 +39,8 @@ from common import build_monorepo, find_tool, folder_for
 
 COLD_TARGET = 0.9  # cold hundred / fastest cold peer
 WARM_TARGET = 0.33  # warm hundred / warm jupyter-cache
+POOL_TARGET = 0.4  # cold hundred / papermill in a pool of J, the way a user parallelises it
+WARM_SECONDS = 0.5  # warm hundred, nothing changed: the whole process
 TOOL_TIMEOUT = 1800.0  # seconds before a run counts as hung
 TOOLS = ("hundred", "papermill", "papermill-pool", "nbmake", "jupyter-cache")
 
@@ -393,6 +395,16 @@ def report(outcomes: list[Outcome]) -> tuple[str, bool]:
         met &= ratio <= WARM_TARGET
         lines.append(f"warm target: hundred / jupyter-cache (both warm) = "
                      f"{ratio_text(ratio)} (target <= {WARM_TARGET}x: {verdict})")
+    pool = by_tool.get("papermill-pool")
+    if cold is not None and cold.ok and pool is not None and pool.ok:
+        ratio = cold.seconds / pool.seconds
+        met &= ratio <= POOL_TARGET
+        lines.append(f"pool target: hundred / papermill-pool = {ratio_text(ratio)} "
+                     f"(target <= {POOL_TARGET}x: {'ok' if ratio <= POOL_TARGET else 'MISSED'})")
+    if warm is not None and warm.ok:
+        met &= warm.seconds < WARM_SECONDS
+        lines.append(f"warm seconds: hundred {warm.seconds:.2f} s (target < {WARM_SECONDS} s: "
+                     f"{'ok' if warm.seconds < WARM_SECONDS else 'MISSED'})")
     failures = [o for o in outcomes if not o.ok]
     for outcome in failures:
         lines.append(f"\n{outcome.tool} FAILED: {outcome.detail}")

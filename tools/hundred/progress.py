@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from rich.console import Console
-
 from hundred.results import RunResult
 from hundred.run.events import CellStarted, Finished, Notice, Planned, Printed, Progress, Started
 
@@ -45,13 +43,15 @@ class _Running:
 class RunProgress:
     """Shows done/total, each running notebook's cell and last output, and every result."""
 
-    def __init__(self, *, console: Console | None = None) -> None:
+    def __init__(self, *, console: Any = None) -> None:
+        """``console``: a rich Console to draw on; by default stderr, drawn on when a terminal
+        (rich is imported only then: a CI log or a cached run does not pay for it)."""
         self.total = 0
         self.done = 0
         self.running: dict[str, _Running] = {}
-        self.console = console or Console(stderr=True)
+        self.console = console
         self.started = time.monotonic()
-        self.live = self.console.is_terminal
+        self.live = console.is_terminal if console is not None else sys.stderr.isatty()
         self._progress: Any = None
         self._task: Any = None
 

@@ -8,15 +8,18 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from hundred.results import RunResult
 from hundred.run.runner import RunReport
 
 
-def print_summary(report: RunReport, console: Console | None = None) -> None:
+def print_summary(report: RunReport, console: Any = None) -> None:
     """The table of what ran, each failure with where to look, and one closing line."""
+    if not report.results and console is None:  # nothing ran: no table (and no rich to load)
+        print(closing_line(report))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
     console = console or Console()
     if report.results:
         table = Table(title="hundred run")

@@ -151,11 +151,11 @@ def plan_runs(
 ) -> RunPlan:
     """Decide what to run: projects whose reference run is not current."""
     plan = RunPlan()
-    commit = git_commit(root)
+    commit = cache(lambda: git_commit(root))  # asked only if something runs or fails
     for broken in invalid:
         plan.failed_early.append(early_failure(
             broken.name.folder, broken.name.number, profile, "invalid-writeup",
-            CellFailure(ename="InvalidWriteup", evalue=broken.message), commit))
+            CellFailure(ename="InvalidWriteup", evalue=broken.message), commit()))
     hashes = FileHashes(root)
     for project in projects:
         if stopping():
@@ -167,7 +167,7 @@ def plan_runs(
 
 
 def _plan_one(plan: RunPlan, root: Path, project: Project, *, settings: Settings, profile: str,
-              force: bool, timeout: float | None, commit: str | None,
+              force: bool, timeout: float | None, commit: Callable[[], str | None],
               hashes: FileHashes) -> None:
     folder = project.name.folder
     try:
@@ -176,7 +176,7 @@ def _plan_one(plan: RunPlan, root: Path, project: Project, *, settings: Settings
     except (InvalidNotebook, ValueError) as error:
         plan.failed_early.append(early_failure(
             folder, project.number, profile, "invalid-notebook",
-            CellFailure(ename="InvalidNotebook", evalue=str(error)), commit))
+            CellFailure(ename="InvalidNotebook", evalue=str(error)), commit()))
         return
     last = reference_run(root, folder, profile, settings)
     if isinstance(last, Corrupt):
@@ -190,13 +190,13 @@ def _plan_one(plan: RunPlan, root: Path, project: Project, *, settings: Settings
             folder, project.number, profile, "missing-kernel", CellFailure(
                 ename="NoSuchKernel",
                 evalue=f"no Jupyter kernel named {kernel!r} is installed; set the notebook's "
-                       "kernel to python3"), commit))
+                       "kernel to python3"), commit()))
         return
     plan.tasks.append(Task(
         root=root, project=folder, number=project.number, folder=project.path,
         profile=profile, parameters=parameters_for(settings, profile, project.writeup.profiles),
         kernel_name=kernel, language=language, timeout=timeout, cache_key=key.digest,
-        packages=key.packages, git_commit=commit, max_output=settings.max_cell_output,
+        packages=key.packages, git_commit=commit(), max_output=settings.max_cell_output,
         expected_duration=last.duration if last else known_duration(root, project, settings),
     ))
 

@@ -36,10 +36,16 @@ from hundred.run.events import (
 )
 from hundred.run.plan import Task
 from hundred.run.signals import Stop
-from hundred.run.worker import interrupted_result, worker_died_result, worker_main
+from hundred.run.worker import (
+    interrupted_result,
+    worker_died_result,
+    worker_failed_result,
+    worker_main,
+)
 
 POLL = 0.2  # seconds between checks for a stop request while waiting for workers
 GONE_WITHIN = 5.0  # seconds to wait for killed processes to disappear
+MAX_IDLE_DEATHS = 3  # workers dying before running anything: then the run gives up
 
 
 @dataclass
@@ -75,6 +81,7 @@ class Pool:
         self.socket_dir = tempfile.mkdtemp(prefix="hundred-")
         self.context = get_context("fork")
         self._ticked = time.monotonic()
+        self._idle_deaths = 0
 
     def run(self) -> Outcome:
         stopped = False
@@ -83,7 +90,7 @@ class Pool:
                 if self.stop.requested:
                     break
                 self._start_worker()
-            while len(self.results) < self.total:
+            while len(self.results) < self.total and self.workers:
                 if self.stop.requested:
                     stopped = True
                     break
@@ -151,16 +158,26 @@ class Pool:
         self.on_progress(Finished(saved))
 
     def _reap(self, worker: _Worker) -> None:
-        """A worker died: its notebook fails, its other tasks go back to the queue."""
+        """A worker died: its notebook fails, its other tasks go back to the queue.
+
+        Workers that keep dying before they run anything are a bug of ours: after a few, the
+        tasks left fail as internal errors instead of starting workers for ever.
+        """
         worker.process.join(timeout=1)
         self.workers.remove(worker)
         _kill(worker.pids)
+        if worker.running is None and worker.assigned:
+            self._idle_deaths += 1
         for task in reversed(worker.assigned):
             if task is worker.running:
                 self._finished(worker_died_result(task, worker.process.exitcode))
             else:
                 self.queue.appendleft(task)
-        if self.queue and not self.stop.requested:
+        if self._idle_deaths > MAX_IDLE_DEATHS:
+            while self.queue:
+                self._finished(worker_failed_result(self.queue.popleft(),
+                                                    worker.process.exitcode))
+        elif self.queue and not self.stop.requested:
             self._start_worker()
 
     def _stop_all(self) -> list[Task]:

@@ -144,6 +144,14 @@ def worker_died_result(task: Task, exitcode: int | None) -> RunResult:
     return _result(task, dt.datetime.now(dt.UTC), 0.0, Classified("dead-kernel", error), 1, [])
 
 
+def worker_failed_result(task: Task, exitcode: int | None) -> RunResult:
+    """The record of a task no worker could run: workers kept dying before running anything."""
+    error = CellFailure(ename="WorkerDied", evalue=(
+        f"the worker processes kept exiting (last with {exitcode}) before running anything; "
+        f"{BUG}"))
+    return _result(task, dt.datetime.now(dt.UTC), 0.0, Classified("internal-error", error), 0, [])
+
+
 def engine_versions() -> dict[str, str]:
     found = {}
     for name in ("papermill", "nbclient", "ipykernel", "hundred"):
