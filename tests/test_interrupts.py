@@ -113,7 +113,10 @@ def test_a_signal_at_any_moment_stops_the_run_and_keeps_what_finished(
     process.send_signal(signum)
     out, err = process.communicate(timeout=HANG_GUARD)
 
-    assert process.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}[signum], err
+    # 130/143, or killed by the signal itself (which a shell reports as 130/143) when it came
+    # before the interpreter had even imported hundred: then nothing at all was started.
+    assert process.returncode in {signal.SIGINT: (130, -2), signal.SIGTERM: (143, -15)}[
+        signum], err
     assert _left_after(tag, 10) == set()
     assert _earlier(busy) == before  # earlier records intact
     records = [store.read_checked(busy, path) for path in (busy / store.RUNS).glob("*/*.json")]
@@ -121,7 +124,8 @@ def test_a_signal_at_any_moment_stops_the_run_and_keeps_what_finished(
     kinds = {r.failure for r in records if isinstance(r, store.RunResult)}
     assert kinds <= {None, "interrupted"}, kinds
     assert not list((busy / store.RUNS).glob("*/.*.partial.ipynb"))
-    assert "interrupted" in out + err or "terminated" in err
+    if process.returncode > 0:
+        assert "interrupted" in out + err or "terminated" in err
     if delay is None:
         slow = [store.latest(busy, f"{n:03d}-slow", "smoke") for n in (2, 3)]
         assert [r.failure for r in slow if r is not None] == ["interrupted"] * 2

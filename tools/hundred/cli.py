@@ -176,8 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = build_parser().parse_args(argv)
             return run_handler(args.handler, args)
         except KeyboardInterrupt:  # while starting up, before a handler was set
+            print("interrupted: nothing was done", file=sys.stderr)
             return 130
         except Terminated:
+            print("terminated: nothing was done", file=sys.stderr)
             return 143
 
 
