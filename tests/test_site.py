@@ -171,3 +171,47 @@ def test_gh_deploy_pushes_the_site_to_a_bare_remote(built: Path, tmp_path: Path)
     assert "index.html" in listing and "blog/001-full-run/index.html" in listing
     assert "feed_rss_created.xml" in listing
     assert not any("secret-draft" in name for name in listing)
+
+
+def test_a_post_with_a_frozen_run_links_its_notebook_to_colab_github_and_download(
+    built: Path,
+) -> None:
+    projects = {p.name.folder: p for p in catalog.load(built)}
+    links = Links("https://github.com/owner/repo", "dev")
+    markdown = build_post(built, projects["001-full-run"], links=links).markdown
+    path = "projects/001-full-run/runs/full.ipynb"
+    assert (f"[Open in Colab](https://colab.research.google.com/github/owner/repo/blob/dev/{path})"
+            in markdown)
+    assert f"[View on GitHub](https://github.com/owner/repo/blob/dev/{path})" in markdown
+    assert f"[Download notebook](https://raw.githubusercontent.com/owner/repo/dev/{path})" \
+        in markdown
+    page = html(built, "blog/001-full-run")  # mkdocs.yml's repo_url, through the plugin
+    assert ("https://colab.research.google.com/github/example/hundred/blob/main/projects/"
+            "001-full-run/runs/full.ipynb") in page
+
+
+def test_a_post_without_a_frozen_run_links_the_source_notebook(built: Path) -> None:
+    projects = {p.name.folder: p for p in catalog.load(built)}
+    links = Links("https://github.com/owner/repo.git")
+    for folder in ("002-smoke-only", "004-never-run"):
+        markdown = build_post(built, projects[folder], links=links).markdown
+        source = f"projects/{folder}/notebook.ipynb"
+        assert f"https://colab.research.google.com/github/owner/repo/blob/main/{source}" in markdown
+        assert f"https://raw.githubusercontent.com/owner/repo/main/{source}" in markdown
+        assert "runs/full.ipynb" not in markdown
+
+
+def test_notebook_links_need_a_repository_and_github_for_colab() -> None:
+    assert Links(None).notebook("projects/001-a/notebook.ipynb") == []
+    gitlab = Links("https://gitlab.com/owner/repo").notebook("projects/001-a/notebook.ipynb")
+    assert gitlab == [("View notebook",
+                       "https://gitlab.com/owner/repo/blob/main/projects/001-a/notebook.ipynb")]
+    assert Links("https://github.com/owner/repo/").github == "owner/repo"
+    assert Links("https://github.com/owner").github is None
+
+
+def test_a_post_without_a_repository_has_no_notebook_links(built: Path) -> None:
+    projects = {p.name.folder: p for p in catalog.load(built)}
+    markdown = build_post(built, projects["001-full-run"], links=Links(None)).markdown
+    assert "Open in Colab" not in markdown and "Download notebook" not in markdown
+    assert "View notebook" not in markdown and "View on GitHub" not in markdown

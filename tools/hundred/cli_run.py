@@ -1,4 +1,5 @@
-"""`hundred run`, `status`, `build`, `serve`, `readme` and `collect`: parse, call, render."""
+"""`hundred run`, `status`, `build`, `publish`, `serve`, `readme` and `collect`: parse, call,
+render."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from hundred import results as store
 from hundred.cli_common import root_of
-from hundred.errors import HundredError, WorkFailed
+from hundred.errors import HundredError
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -130,26 +131,34 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Run what changed (the verifying profile, cached), then build the site strictly."""
-    from hundred.mkdocs_runner import run_mkdocs
     from hundred.progress import RunProgress
     from hundred.report import print_summary
-    from hundred.run import run_projects
+    from hundred.sitebuild import verify_then_mkdocs
 
     root = root_of(args)
-    if not (root / "mkdocs.yml").is_file():
-        raise HundredError(f"no mkdocs.yml in {root}; restore it from the hundred repository")
-    with RunProgress() as progress:
-        report = run_projects(root, jobs=args.jobs, timeout=args.timeout, on_progress=progress)
-    print_summary(report)
-    if report.stopped_by is not None:
-        return report.exit_code
-    built = run_mkdocs(root, "build", "--strict", "--site-dir", str(root / "site"))
-    if built in (130, 143):
-        return built
-    if built != 0:
-        raise WorkFailed("the site did not build; mkdocs says why above")
-    print(f"site built: {root / 'site' / 'index.html'}")
-    return report.exit_code
+    code = verify_then_mkdocs(
+        root, "build", "--strict", "--site-dir", str(root / "site"),
+        failure="the site did not build; mkdocs says why above", jobs=args.jobs,
+        timeout=args.timeout, progress=RunProgress, on_report=print_summary)
+    if code in (0, 1):  # built; 1: a notebook failed, and its post says so
+        print(f"site built: {root / 'site' / 'index.html'}")
+    return code
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Check git, run what changed, then deploy the site to the remote's gh-pages branch."""
+    from hundred.progress import RunProgress
+    from hundred.publish import BRANCH, publish, site_url
+    from hundred.report import print_summary
+
+    root = root_of(args)
+    code = publish(root, remote=args.remote, allow_dirty=args.allow_dirty, jobs=args.jobs,
+                   timeout=args.timeout, progress=RunProgress, on_report=print_summary)
+    if code in (0, 1):  # deployed; 1: a notebook failed, and its post says so
+        url = site_url(root)
+        print(f"published to {args.remote}'s {BRANCH} branch"
+              + (f": {url}" if url else " (set site_url in mkdocs.yml to print its address)"))
+    return code
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -160,7 +169,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _add_execution_options(parser: argparse.ArgumentParser) -> None:
-    """What `hundred run` and `hundred build` both take to execute notebooks."""
+    """What `hundred run`, `build` and `publish` take to execute notebooks."""
     parser.add_argument("--jobs", "-j", type=_jobs, default=os.cpu_count() or 1,
                         help="notebooks at once (default: CPU count)")
     parser.add_argument("--timeout", type=_positive, default=None,
@@ -189,6 +198,14 @@ def add_commands(sub: Any) -> None:
     build = sub.add_parser("build", help="run what changed (smoke), then build the site")
     _add_execution_options(build)
     build.set_defaults(handler=cmd_build)
+
+    publish = sub.add_parser("publish", help="check git, build, deploy the site to gh-pages")
+    _add_execution_options(publish)
+    publish.add_argument("--remote", default="origin",
+                         help="git remote to push the gh-pages branch to (default: origin)")
+    publish.add_argument("--allow-dirty", action="store_true",
+                         help="publish even with uncommitted changes to tracked files")
+    publish.set_defaults(handler=cmd_publish)
 
     serve = sub.add_parser("serve", help="live preview of the site while you write")
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="IP:PORT to serve on")

@@ -28,6 +28,8 @@ NOTEBOOK_PLACEHOLDER = "<!-- hundred:notebook -->"
 _CONFLICT = re.compile(r"^(<{7}|>{7})( |$)", re.MULTILINE)
 _LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)((?:\s+\"[^\"]*\")?\))")
 _EXTERNAL = re.compile(r"^([a-z][a-z0-9+.-]*:|#|/)", re.IGNORECASE)
+_GITHUB = re.compile(r"^https?://(?:www\.)?github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?$",
+                     re.IGNORECASE)
 
 
 def project_runs(root: Path, project: Project, settings: Settings | None = None) -> ProjectRuns:
@@ -65,6 +67,37 @@ class Links:
 
     def blob(self, path: str) -> str | None:
         return f"{self.repo_url.rstrip('/')}/blob/{self.branch}/{path}" if self.repo_url else None
+
+    @property
+    def github(self) -> str | None:
+        """``OWNER/REPO`` when the repository is on github.com, else None."""
+        match = _GITHUB.match(self.repo_url or "")
+        return f"{match[1]}/{match[2]}" if match else None
+
+    def colab(self, path: str) -> str | None:
+        """Where Colab opens the notebook at ``path`` (GitHub repositories only)."""
+        github = self.github
+        return (f"https://colab.research.google.com/github/{github}/blob/{self.branch}/{path}"
+                if github else None)
+
+    def raw(self, path: str) -> str | None:
+        """The file itself, to download (GitHub repositories only)."""
+        github = self.github
+        return (f"https://raw.githubusercontent.com/{github}/{self.branch}/{path}"
+                if github else None)
+
+    def notebook(self, path: str) -> list[tuple[str, str]]:
+        """A post's links to the notebook at ``path``: open in Colab, view, download.
+
+        Only a view link for a repository not on GitHub, and none without a repository.
+        """
+        github = self.github
+        if github is None:
+            blob = self.blob(path)
+            return [("View notebook", blob)] if blob else []
+        return [("Open in Colab", str(self.colab(path))),
+                ("View on GitHub", f"https://github.com/{github}/blob/{self.branch}/{path}"),
+                ("Download notebook", str(self.raw(path)))]
 
 
 def post_path(project: Project) -> str:
@@ -175,6 +208,14 @@ def _one_line(text: str) -> str:
     return " ".join(text.split()).replace("`", "'")[:200]
 
 
+def _linked_notebook(root: Path, project: Project, runs: ProjectRuns) -> str:
+    """The notebook a reader opens or downloads: the frozen run's, else the source."""
+    frozen = runs.frozen
+    if frozen is not None and frozen.notebook and (root / frozen.notebook).is_file():
+        return frozen.notebook
+    return f"projects/{project.name.folder}/notebook.ipynb"
+
+
 def _notebook_section(root: Path, project: Project, runs: ProjectRuns, links: Links,
                       markdown: Markdown | None) -> tuple[str, str, dict[str, bytes]]:
     folder = f"projects/{project.name.folder}"
@@ -187,6 +228,9 @@ def _notebook_section(root: Path, project: Project, runs: ProjectRuns, links: Li
     lines = ["## The notebook", ""]
     if refs:
         lines += [" · ".join(f"[{label}]({url})" for label, url in refs), ""]
+    opened = links.notebook(_linked_notebook(root, project, runs))
+    if opened:
+        lines += [" · ".join(f"[{label}]({url})" for label, url in opened), ""]
     shown = runs.results
     failed = runs.failure
     if failed is not None and failed.notebook and (root / failed.notebook).is_file():
