@@ -234,6 +234,27 @@ def test_the_cache_key_covers_data_files_but_not_prose_or_outputs(root: Path) ->
     assert cached(again()) == ["001-x"]
 
 
+def test_a_change_to_a_shared_helper_reruns_exactly_the_projects_that_import_it(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    helpers = root / "tools" / "helpers"
+    helpers.mkdir(parents=True)
+    (helpers / "__init__.py").write_text("from helpers.plots import SCALE\n", encoding="utf-8")
+    (helpers / "plots.py").write_text("SCALE = 2\n", encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(root / "tools"))  # a generated monorepo installs it
+    uses = "import helpers\nprint(helpers.SCALE * 21)"
+    make_project(root, "001-uses", [uses])
+    make_project(root, "002-does-not", ["x = 1"])
+    first = run_projects(root, jobs=1)
+    assert first.exit_code == 0 and ran(first) == ["001-uses", "002-does-not"]
+    assert "42" in output_text(cell_with(executed(root, "001-uses"), uses))
+    assert cached(run_projects(root, jobs=1)) == ["001-uses", "002-does-not"]
+    (helpers / "plots.py").write_text("SCALE = 3\n", encoding="utf-8")  # a module inside
+    again = run_projects(root, jobs=1)
+    assert (ran(again), cached(again)) == (["001-uses"], ["002-does-not"])
+    assert "63" in output_text(cell_with(executed(root, "001-uses"), uses))
+
+
 # 6. Corrupt records are found, named and run again.
 
 def test_a_corrupt_record_or_notebook_is_reported_and_run_again(

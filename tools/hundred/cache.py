@@ -1,7 +1,8 @@
 """The change-aware cache key of a project run.
 
 The key covers what decides a run's outcome: the notebook's code cells (not outputs, not
-markdown), the project's other source files (data.py and any .py), every other file of the
+markdown), the project's other source files (data.py and any .py), the sources of the
+monorepo's own helper packages it imports (``tools/<name>``), every other file of the
 project that is not an output (data files such as CSV, JSON, pickles and images, a
 requirements.txt), the profile's parameters, and the versions of the installed packages the
 code imports. jupyter-cache and Quarto's freeze look at the notebook alone; a changed data
@@ -36,6 +37,11 @@ NOT_SOURCES = frozenset({"data", "runs", "__pycache__", ".ipynb_checkpoints"})
 # Files of a project that are not inputs of its run: the writeup is prose (its parameters are
 # in the key anyway) and the notebook enters by its code cells.
 NOT_INPUTS = frozenset({"writeup.md", "notebook.ipynb"})
+# The monorepo's own helper packages (tools/<name>), importable from every notebook: a project
+# that imports one has its sources in its key, so a change to a helper re-runs exactly the
+# projects that import it. hundred itself is versioned, not hashed.
+SHARED = Path("tools")
+TOOL = "hundred"
 # A file modified this recently may change again within the clock's resolution: not remembered.
 RACY_SECONDS = 2.0
 # Import names whose distribution is named otherwise (checked before a full scan).
@@ -172,6 +178,19 @@ def installed_version(module: str) -> tuple[str, str] | None:
     return None
 
 
+def shared_sources(root: Path, modules: Iterable[str]) -> dict[str, list[Path]]:
+    """The monorepo's own helper modules among ``modules``, with their ``.py`` files."""
+    found: dict[str, list[Path]] = {}
+    for module in sorted(set(modules) - {TOOL}):
+        package, single = root / SHARED / module, root / SHARED / f"{module}.py"
+        if (package / "__init__.py").is_file():
+            found[module] = sorted(path for path in package.rglob("*.py")
+                                   if "__pycache__" not in path.parts)
+        elif single.is_file():
+            found[module] = [single]
+    return found
+
+
 def package_versions(modules: Iterable[str], local: Path) -> dict[str, str]:
     """Versions of the distributions behind ``modules``, skipping stdlib and the project's own."""
     versions: dict[str, str] = {}
@@ -207,10 +226,14 @@ def cache_key_for(project: Project, parameters: dict[str, Any], *,
     for path in files:
         if path.suffix != ".py":
             feed(f"file {path.relative_to(project.path).as_posix()}", hashes.digest(path))
+    modules = imported_modules([*cells, *(text for _, text in sources)])
+    root = project.path.parent.parent
+    helpers = shared_sources(root, modules)
+    for path in (path for paths in helpers.values() for path in paths):
+        feed(f"shared {path.relative_to(root).as_posix()}",
+             path.read_text(encoding="utf-8", errors="replace"))
     feed("parameters", json.dumps(parameters, sort_keys=True, default=str))
-    packages = package_versions(
-        imported_modules([*cells, *(text for _, text in sources)]), project.path
-    )
+    packages = package_versions(modules - set(helpers), project.path)
     feed("packages", json.dumps(packages, sort_keys=True))
     feed("python", ".".join(map(str, sys.version_info[:3])))
     return CacheKey(digest.hexdigest(), packages)
