@@ -400,7 +400,7 @@ def test_a_dead_zygote_falls_back_to_ordinary_kernel_starts(
 ) -> None:
     from jupyter_core.utils import run_sync
 
-    from hundred.run.kernels import Kernel, Launcher
+    from hundred.run.kernels import Kernel, KernelRequest, Launcher
 
     tag = f"zygote-fallback-{os.getpid()}-{time.monotonic_ns()}"
     monkeypatch.setenv(TAG, tag)  # inherited by the zygote and the kernels: ours, by name
@@ -411,20 +411,22 @@ def test_a_dead_zygote_falls_back_to_ordinary_kernel_starts(
     events: list[WorkerEvent] = []
     launcher = Launcher(sockets, events.append)
     kernel: Kernel | None = None
+    request = KernelRequest("python3", tmp_path)
     try:
-        assert launcher.zygote is not None
-        zygote = launcher.zygote.pid
+        warm = launcher.zygote_for(request)
+        assert warm is not None and warm.process is not None
+        zygote = warm.pid
         assert zygote in kernel_pids(tag)
-        launcher.zygote.process.kill()
-        launcher.zygote.process.wait()
+        warm.process.kill()
+        warm.process.wait()
 
-        launched = launcher.launch("python3", tmp_path)
-        ready, attempts = launcher.ready(launched, "python3", tmp_path)
+        launched = launcher.launch(request)
+        ready, attempts = launcher.ready(launched, request)
 
         assert isinstance(ready, Kernel), repr(ready)
         kernel = ready
         assert attempts == 1
-        assert launcher.zygote is None
+        assert launcher.zygotes == {} and not launcher.use_zygotes
         notices = [e.text for e in events if isinstance(e, Notice)]
         assert len(notices) == 1 and "kernels start the ordinary way" in notices[0]
         assert KernelGone(zygote) in events
@@ -449,3 +451,4 @@ def test_a_dead_zygote_falls_back_to_ordinary_kernel_starts(
     while (left := kernel_pids(tag) - {os.getpid()}) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert left == set()
+

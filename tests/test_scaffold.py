@@ -51,8 +51,13 @@ def test_every_kind_renders_a_valid_project(monorepo: Path, kind: str) -> None:
     project = scaffold.new_project("042-my-study", monorepo, kind=kind)
     assert project.path == monorepo / "projects" / "042-my-study"
     assert sorted(p.name for p in project.path.iterdir()) == [
-        ".copier-answers.yml", "data.py", "notebook.ipynb", "writeup.md",
+        ".copier-answers.yml", "data.py", "notebook.ipynb", "requirements.txt", "writeup.md",
     ]
+    # requirements.txt starts with comments only: the project runs in the shared environment.
+    from hundred.environments import needs_environment
+
+    assert "hundred add" in (project.path / "requirements.txt").read_text()
+    assert not needs_environment(project.path)
     notebook = nbformat.read(project.notebook, as_version=4)
     nbformat.validate(notebook)
     assert (notebook.nbformat, notebook.nbformat_minor) == (4, 5)

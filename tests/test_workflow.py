@@ -68,3 +68,16 @@ def test_a_collect_job_merges_the_shards() -> None:
     assert steps_running(collect, 'pip install -e ".[ml]"')
     downloads = [s for s in collect["steps"] if "download-artifact" in s.get("uses", "")]
     assert downloads and downloads[0]["with"]["pattern"] == "results-*"
+
+
+def test_uv_cache_is_kept_between_runs_for_the_project_environments() -> None:
+    """Projects with a requirements.lock get environments built by uv: its cache is kept,
+    keyed by the locks, on every run (the weekly one too: it re-runs, it need not re-download)."""
+    smoke = load_workflow()["jobs"]["smoke"]
+    [uv] = [step for step in smoke["steps"] if "actions/cache" in step.get("uses", "")
+            and "~/.cache/uv" in step["with"]["path"]]
+    assert "projects/*/requirements.lock" in uv["with"]["key"]
+    assert "if" not in uv
+    names = [step.get("name", "") for step in smoke["steps"]]
+    assert names.index(uv["name"]) < next(i for i, s in enumerate(smoke["steps"])
+                                          if "hundred run" in str(s.get("run", "")))

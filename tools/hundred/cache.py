@@ -4,9 +4,11 @@ The key covers what decides a run's outcome: the notebook's code cells (not outp
 markdown), the project's other source files (data.py and any .py), the sources of the
 monorepo's own helper packages it imports (``tools/<name>``), every other file of the
 project that is not an output (data files such as CSV, JSON, pickles and images, a
-requirements.txt), the profile's parameters, and the versions of the installed packages the
-code imports. jupyter-cache and Quarto's freeze look at the notebook alone; a changed data
-file, data script or an upgraded library re-runs here.
+requirements.txt and its lock), the profile's parameters, and the versions of the installed
+packages the code imports; for a project with an environment of its own, its lock stands for
+those versions, so the shared stack can change under it without making its runs stale.
+jupyter-cache and Quarto's freeze look at the notebook alone; a changed data file, data script
+or an upgraded library re-runs here.
 
 Data files are hashed by content, cheaply: ``FileHashes`` remembers each file's digest by its
 size and modification time (as git's index does), so an unchanged large file is not read again.
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from hundred.catalog import Project
+from hundred.environments import EnvironmentFailed, Lock, needs_environment, read_lock
 from hundred.errors import HundredError
 
 # Folders of a project that hold outputs, not sources.
@@ -69,6 +72,8 @@ class CacheKey:
 
     digest: str
     packages: dict[str, str]
+    imports: frozenset[str] = frozenset()  # dotted names of the modules the code imports
+    environment: str | None = None  # the project environment's lock digest, if it has one
 
 
 def code_cells(notebook: Path) -> list[str]:
@@ -140,8 +145,8 @@ class FileHashes:
             self.changed = False
 
 
-def imported_modules(sources: Iterable[str]) -> set[str]:
-    """Top-level names of every module imported by ``sources`` (magics are ignored)."""
+def imported_module_paths(sources: Iterable[str]) -> set[str]:
+    """The dotted names of every module imported by ``sources`` (magics are ignored)."""
     names: set[str] = set()
     for source in sources:
         try:
@@ -150,10 +155,15 @@ def imported_modules(sources: Iterable[str]) -> set[str]:
             continue  # the run will report it; the cell's text is in the key anyway
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                names.update(alias.name.split(".")[0] for alias in node.names)
+                names.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module.split(".")[0])
+                names.add(node.module)
     return names
+
+
+def imported_modules(sources: Iterable[str]) -> set[str]:
+    """Top-level names of every module imported by ``sources`` (magics are ignored)."""
+    return {name.split(".")[0] for name in imported_module_paths(sources)}
 
 
 @cache
@@ -226,14 +236,29 @@ def cache_key_for(project: Project, parameters: dict[str, Any], *,
     for path in files:
         if path.suffix != ".py":
             feed(f"file {path.relative_to(project.path).as_posix()}", hashes.digest(path))
-    modules = imported_modules([*cells, *(text for _, text in sources)])
+    imports = imported_module_paths([*cells, *(text for _, text in sources)])
+    modules = {name.split(".")[0] for name in imports}
     root = project.path.parent.parent
     helpers = shared_sources(root, modules)
     for path in (path for paths in helpers.values() for path in paths):
         feed(f"shared {path.relative_to(root).as_posix()}",
              path.read_text(encoding="utf-8", errors="replace"))
     feed("parameters", json.dumps(parameters, sort_keys=True, default=str))
-    packages = package_versions(modules - set(helpers), project.path)
-    feed("packages", json.dumps(packages, sort_keys=True))
+    lock = environment_lock(project.path)
+    if lock is not None:  # its own environment: the lock (a project file, fed above) says all
+        packages = lock.pins
+    else:
+        packages = package_versions(modules - set(helpers), project.path)
+        feed("packages", json.dumps(packages, sort_keys=True))
     feed("python", ".".join(map(str, sys.version_info[:3])))
-    return CacheKey(digest.hexdigest(), packages)
+    return CacheKey(digest.hexdigest(), packages, frozenset(imports),
+                    lock.digest if lock else None)
+
+
+def environment_lock(folder: Path) -> Lock | None:
+    """The lock of a project that declares packages; None for one that runs in the shared
+    environment (a requirements.txt that does not parse is reported when the project runs)."""
+    try:
+        return read_lock(folder) if needs_environment(folder) else None
+    except EnvironmentFailed:
+        return None

@@ -124,6 +124,9 @@ class Writeup(BaseModel):
     draft: bool = False
     # Per-project overrides of the run profiles' parameters (see ``hundred run``).
     profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Kernels start with the heavy modules the code imports already loaded (forked from a warm
+    # process); false for code that is not safe to fork, which then starts a plain kernel.
+    preload: bool = True
 
     @field_validator("slug")
     @classmethod

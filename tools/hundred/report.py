@@ -38,6 +38,9 @@ def print_summary(report: RunReport, console: Any = None) -> None:
     for result in report.results:
         for note in result.notes:
             console.print(f"{result.project}: note: {note}", markup=False, highlight=False)
+        for warning in result.warnings:
+            console.print(f"{result.project}: warning: {warning}", markup=False,
+                          highlight=False)
     console.print(closing_line(report), highlight=False, markup=False)
 
 

@@ -39,6 +39,7 @@ FailureKind = Literal[
     "invalid-writeup",
     "missing-kernel",
     "missing-data",
+    "environment-error",
     "interrupted",
     "internal-error",
 ]
@@ -99,6 +100,9 @@ class RunResult(BaseModel):
     notebook_sha256: str | None = None  # checked on read: a changed notebook is corrupt
     kernel_attempts: int = 0
     notes: list[str] = []  # what the user should know, e.g. a cell's output was cut
+    warnings: list[str] = []  # what to fix although it ran, e.g. a `!pip install` cell
+    # The project environment it ran in (its lock's digest); None: the monorepo's shared one.
+    environment: str | None = None
 
     @property
     def passed(self) -> bool:

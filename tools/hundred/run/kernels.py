@@ -1,38 +1,72 @@
-"""Kernels for the worker: started ahead of their notebook, through the zygote when it can.
+"""Kernels for the worker: started ahead of their notebook, forked from a warm zygote when it can.
 
-Kernel start-up (~0.6 s of CPU) dominates small notebooks, so a worker launches the kernel for
-its next notebook before executing the current one, and the two overlap. Kernels talk over IPC
-sockets in a private folder, not TCP ports, so parallel starts never collide (papermill#511).
-A kernel that fails to start is replaced a few times; a zygote that cannot fork one is given up
-for the ordinary launch (once, with a note).
+Kernel start-up dominates small notebooks, and a real notebook's imports (numpy, pandas,
+scikit-learn, torch, matplotlib: ~5 s on 2 cores) dominate the rest, so a worker launches the
+kernel for its next notebook before executing the current one, forked from a zygote of the
+notebook's environment that has already imported exactly the heavy modules that notebook
+imports (``HEAVY``): a zygote per environment and set of modules, each forked from the warmest
+one it extends. Kernels talk over IPC sockets in a private folder, not TCP ports, so parallel
+starts never collide (papermill#511). A kernel that fails to start is replaced a few times; a
+zygote that cannot fork one is given up for the ordinary launch (once, with a note).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hundred.run.events import KernelGone, KernelStarted, Notice, WorkerEvent
 from hundred.run.zygote import Zygote, ZygoteFailed, ZygoteKernelManager
 
 KERNEL_START_ATTEMPTS = 3
 KERNEL_START_TIMEOUT = 60.0
+# Packages slow enough to import that a kernel should start with them loaded, when its
+# notebook imports them. A kernel holds only what its notebook imports itself.
+HEAVY = frozenset({
+    "numpy", "pandas", "scipy", "sklearn", "matplotlib", "seaborn", "torch", "statsmodels",
+    "xgboost", "lightgbm", "plotly", "PIL", "skimage", "cv2", "tensorflow", "keras", "jax",
+    "transformers", "polars", "pyarrow", "sympy", "networkx",
+})
+MAX_ZYGOTES = 8  # warm zygotes a worker keeps: each holds its imports in memory
+
+
+def warm_imports(modules: Iterable[str]) -> frozenset[str]:
+    """The modules among ``modules`` (dotted names a notebook imports) worth loading ahead."""
+    return frozenset(module for module in modules if module.split(".")[0] in HEAVY)
+
+
+@dataclass(frozen=True)
+class KernelRequest:
+    """What a kernel is started for: a notebook's kernel, folder and environment."""
+
+    kernel_name: str
+    cwd: Path
+    python: str | None = None  # a project environment's Python; None: this one's kernelspec
+    env: dict[str, str] = field(default_factory=dict)  # the kernel's environment variables
+    base_env: dict[str, str] = field(default_factory=dict)  # its zygote's (no per-run layer)
+    preload: frozenset[str] = frozenset()
 
 
 class Kernel:
     """A kernel launched ahead of its notebook; its client connects on the worker's loop, so
     the wait for the kernel happens while the previous notebook executes."""
 
-    def __init__(self, kernel_name: str, cwd: Path, socket_prefix: str,
+    def __init__(self, request: KernelRequest, socket_prefix: str,
                  zygote: Zygote | None) -> None:
         from jupyter_core.utils import ensure_event_loop, run_sync
 
-        self.manager = ZygoteKernelManager(kernel_name=kernel_name, transport="ipc",
+        self.manager = ZygoteKernelManager(kernel_name=request.kernel_name, transport="ipc",
                                            ip=socket_prefix)
+        if request.python is not None:
+            self.manager.kernel_spec_manager = _own_python_specs(request.python)
         self.manager.zygote = zygote
         self._run_sync = run_sync
-        run_sync(self.manager.start_kernel)(cwd=str(cwd))
+        given = {"env": request.env} if request.env else {}  # else jupyter_client's: ours
+        run_sync(self.manager.start_kernel)(cwd=str(request.cwd), **given)
         self.client = self.manager.client()
         self.client.start_channels()
         self._ready = ensure_event_loop().create_task(
@@ -65,43 +99,74 @@ class Kernel:
 
 
 class Launcher:
-    """Launches a worker's kernels, through its zygote unless HUNDRED_NO_ZYGOTE is set."""
+    """Launches a worker's kernels, through zygotes unless HUNDRED_NO_ZYGOTE is set."""
 
     def __init__(self, socket_dir: str, send: Callable[[WorkerEvent], None]) -> None:
         self.socket_dir = socket_dir
         self.send = send
         self.count = 0
-        self.zygote: Zygote | None = None
-        if not os.environ.get("HUNDRED_NO_ZYGOTE"):
-            try:
-                self.zygote = Zygote()
-            except OSError as error:
-                self._give_up_zygote(str(error))
-            else:
-                send(KernelStarted(self.zygote.pid))
+        self.use_zygotes = not os.environ.get("HUNDRED_NO_ZYGOTE")
+        self.zygotes: dict[tuple[str, frozenset[str]], Zygote] = {}
 
     def close(self) -> None:
-        if self.zygote is not None:
-            self.zygote.close()
-            self.send(KernelGone(self.zygote.pid))
-            self.zygote = None
+        for zygote in sorted(self.zygotes.values(), key=lambda z: -len(z.modules)):
+            zygote.close()
+            self.send(KernelGone(zygote.pid))
+        self.zygotes.clear()
 
-    def launch(self, kernel_name: str, cwd: Path) -> Kernel | BaseException:
-        """A kernel starting for a notebook in ``cwd``, or why it could not be launched."""
+    def launch(self, request: KernelRequest) -> Kernel | BaseException:
+        """A kernel starting for ``request``, or why it could not be launched."""
         self.count += 1
         prefix = str(Path(self.socket_dir) / f"{os.getpid()}-{self.count}")
+        zygote = self.zygote_for(request)
         try:
-            kernel = Kernel(kernel_name, cwd, prefix, self.zygote)
+            kernel = Kernel(request, prefix, zygote)
         except ZygoteFailed as error:
-            self._give_up_zygote(str(error))
-            return self.launch(kernel_name, cwd)
+            self._give_up_zygotes(str(error))
+            return self.launch(request)
         except Exception as error:  # reported when the task runs
             return error
         if kernel.pid:
             self.send(KernelStarted(kernel.pid))
         return kernel
 
-    def ready(self, kernel: Kernel | BaseException, kernel_name: str, cwd: Path
+    def zygote_for(self, request: KernelRequest) -> Zygote | None:
+        """The zygote of the request's Python that has loaded its preload modules (made now,
+        from the warmest zygote it extends); None when kernels start the ordinary way."""
+        if not self.use_zygotes:
+            return None
+        python = request.python or sys.executable
+        if request.python is None and request.kernel_name not in ("python3", "python"):
+            return None  # another kernelspec: it launches the ordinary way anyway
+        base = self.zygotes.get((python, frozenset()))
+        if base is None:
+            try:
+                base = Zygote.start(python, request.base_env or None)
+            except OSError as error:
+                self._give_up_zygotes(str(error))
+                return None
+            self._keep(python, base)
+        wanted = request.preload
+        if (python, wanted) in self.zygotes:
+            return self.zygotes[(python, wanted)]
+        warmest = max((zygote for (owner, modules), zygote in self.zygotes.items()
+                       if owner == python and modules <= wanted), key=lambda z: len(z.modules))
+        if not wanted or len(self.zygotes) >= MAX_ZYGOTES:
+            return warmest
+        try:
+            child = warmest.fork(wanted)
+        except ZygoteFailed as error:
+            self.send(Notice(f"a warm kernel process could not be made ({error}); kernels "
+                             "start without their imports loaded"))
+            return warmest
+        self._keep(python, child)
+        return child
+
+    def _keep(self, python: str, zygote: Zygote) -> None:
+        self.zygotes[(python, zygote.modules)] = zygote
+        self.send(KernelStarted(zygote.pid))
+
+    def ready(self, kernel: Kernel | BaseException, request: KernelRequest
               ) -> tuple[Kernel | BaseException, int]:
         """Wait for ``kernel``; one that fails to start is replaced, up to a few times.
 
@@ -119,7 +184,7 @@ class Launcher:
                 if attempts >= KERNEL_START_ATTEMPTS:
                     return error, attempts
                 attempts += 1
-                kernel = self.launch(kernel_name, cwd)
+                kernel = self.launch(request)
 
     def retire(self, kernel: Kernel) -> None:
         """Stop ``kernel`` and tell the orchestrator it no longer needs killing."""
@@ -128,9 +193,21 @@ class Launcher:
         if pid:
             self.send(KernelGone(pid))
 
-    def _give_up_zygote(self, why: str) -> None:
-        if self.zygote is not None:
-            zygote, self.zygote = self.zygote, None
-            zygote.close()
-            self.send(KernelGone(zygote.pid))
+    def _give_up_zygotes(self, why: str) -> None:
+        self.close()
+        self.use_zygotes = False
         self.send(Notice(f"kernels start the ordinary way from now on: {why}"))
+
+
+def _own_python_specs(python: str) -> Any:
+    """A kernelspec manager whose every kernel is ``python``'s own ipykernel."""
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+    class OwnPython(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+            return KernelSpec(argv=[python, "-m", "ipykernel_launcher", "-f",
+                                    "{connection_file}"],
+                              display_name=f"Python ({Path(python).parent.parent.name})",
+                              language="python", resource_dir="")
+
+    return OwnPython()

@@ -21,9 +21,21 @@ from hundred import results as store
 from hundred.cache import FileHashes, InvalidNotebook
 from hundred.catalog import InvalidProject, Project
 from hundred.config import Settings, parameters_for
+from hundred.environments import (
+    Environment,
+    EnvironmentFailed,
+    Lock,
+    ensure_locked,
+    environment_for,
+    environment_is_built,
+    lock_is_current,
+    needs_environment,
+)
 from hundred.errors import HundredError
 from hundred.freshness import is_current, key_for, reference_run
+from hundred.installs import installs_in, layer_path
 from hundred.results import CellFailure, Corrupt, FailureKind, RunResult
+from hundred.run.kernels import warm_imports
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,14 @@ class Task:
     git_commit: str | None
     max_output: int
     expected_duration: float = 1.0
+    environment: Environment | None = None  # its own environment; None: the shared one
+    preload: frozenset[str] = frozenset()  # heavy modules its kernel starts with loaded
+    warnings: tuple[str, ...] = ()  # what its record will warn about, e.g. `!pip install`
+
+    @property
+    def layer(self) -> Path:
+        """The throwaway folder the run's pip installs land in (``hundred.installs``)."""
+        return layer_path(self.root, self.project, self.profile)
 
     @property
     def notebook(self) -> Path:
@@ -148,8 +168,13 @@ def plan_runs(
     timeout: float | None = None,
     invalid: Iterable[InvalidProject] = (),
     stopping: Callable[[], bool] = lambda: False,
+    tell: Callable[[str], None] = lambda line: None,
 ) -> RunPlan:
-    """Decide what to run: projects whose reference run is not current."""
+    """Decide what to run: projects whose reference run is not current.
+
+    Projects with requirements are locked first if their lock is missing or stale, and the
+    environments of those that will run are built (``tell`` hears about both as they start).
+    """
     plan = RunPlan()
     commit = cache(lambda: git_commit(root))  # asked only if something runs or fails
     for broken in invalid:
@@ -161,15 +186,26 @@ def plan_runs(
         if stopping():
             break
         _plan_one(plan, root, project, settings=settings, profile=profile, force=force,
-                  timeout=timeout, commit=commit, hashes=hashes)
+                  timeout=timeout, commit=commit, hashes=hashes, tell=tell)
     hashes.save()
     return plan
 
 
 def _plan_one(plan: RunPlan, root: Path, project: Project, *, settings: Settings, profile: str,
               force: bool, timeout: float | None, commit: Callable[[], str | None],
-              hashes: FileHashes) -> None:
+              hashes: FileHashes, tell: Callable[[str], None]) -> None:
     folder = project.name.folder
+
+    def environment_failed(error: EnvironmentFailed) -> None:
+        plan.failed_early.append(early_failure(
+            folder, project.number, profile, "environment-error",
+            CellFailure(ename="EnvironmentFailed", evalue=str(error)), commit()))
+
+    try:
+        lock = _locked(project, tell)
+    except EnvironmentFailed as error:
+        environment_failed(error)
+        return
     try:
         key = key_for(project, profile, settings, hashes=hashes)
         kernel, language = notebook_kernel(project.notebook)
@@ -185,7 +221,14 @@ def _plan_one(plan: RunPlan, root: Path, project: Project, *, settings: Settings
     if not force and last is not None and is_current(last, key.digest):
         plan.cached.append(last)
         return
-    if not kernel_exists(kernel):  # only now: jupyter_client takes ~0.4 s to import
+    environment = None
+    if lock is not None:
+        try:
+            environment = _built(root, folder, lock, tell)
+        except EnvironmentFailed as error:
+            environment_failed(error)
+            return
+    elif not kernel_exists(kernel):  # only now: jupyter_client takes ~0.4 s to import
         plan.failed_early.append(early_failure(
             folder, project.number, profile, "missing-kernel", CellFailure(
                 ename="NoSuchKernel",
@@ -198,7 +241,34 @@ def _plan_one(plan: RunPlan, root: Path, project: Project, *, settings: Settings
         kernel_name=kernel, language=language, timeout=timeout, cache_key=key.digest,
         packages=key.packages, git_commit=commit(), max_output=settings.max_cell_output,
         expected_duration=last.duration if last else known_duration(root, project, settings),
+        environment=environment,
+        preload=warm_imports(key.imports) if project.writeup.preload else frozenset(),
+        warnings=tuple(install.warning(folder)
+                       for install in installs_in(notebook_cells(project.notebook))),
     ))
+
+
+def _locked(project: Project, tell: Callable[[str], None]) -> Lock | None:
+    """The project's lock if it declares packages, resolved again if requirements changed."""
+    if not needs_environment(project.path):
+        return None
+    if not lock_is_current(project.path):
+        tell(f"locking {project.name.folder}: resolving its requirements.txt with uv")
+    return ensure_locked(project.path)
+
+
+def _built(root: Path, folder: str, lock: Lock, tell: Callable[[str], None]) -> Environment:
+    if not environment_is_built(root, lock):
+        tell(f"building the environment of {folder} from its requirements.lock")
+    return environment_for(root, lock)
+
+
+def notebook_cells(notebook: Path) -> list[tuple[str, str]]:
+    """``(cell_type, source)`` of every cell, in order."""
+    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    return [(str(cell.get("cell_type")), "".join(cell["source"])
+             if isinstance(cell.get("source"), list) else str(cell.get("source", "")))
+            for cell in cells]
 
 
 def early_failure(project: str, number: int, profile: str, kind: FailureKind,

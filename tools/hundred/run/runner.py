@@ -76,7 +76,8 @@ def run_projects(
     projects, invalid = _chosen(root, settings, selection, shard_of, changed_since)
     with monorepo_lock(root, "run", on_wait=lambda line: tell(Notice(line))), Stop() as stop:
         plan = plan_runs(root, projects, settings=settings, profile=profile, force=force,
-                         timeout=timeout, invalid=invalid, stopping=lambda: stop.requested)
+                         timeout=timeout, invalid=invalid, stopping=lambda: stop.requested,
+                         tell=lambda line: tell(Notice(line)))
         for text in plan.notices:
             tell(Notice(text))
         tell(Planned(tasks=len(plan.tasks), done=len(plan.cached) + len(plan.failed_early)))

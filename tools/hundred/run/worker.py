@@ -15,6 +15,8 @@ from collections.abc import Callable
 from importlib import metadata
 from multiprocessing.connection import Connection
 
+from hundred.environments import kernel_variables, zygote_variables
+from hundred.installs import fresh_layer, remove_layer
 from hundred.metrics import metrics_in
 from hundred.results import CellFailure, FailureKind, Metric, RunResult
 from hundred.run.engine import ENGINE, CellWatch, register_engine
@@ -27,7 +29,7 @@ from hundred.run.failures import (
     kernel_start_failure,
     mark_failure,
 )
-from hundred.run.kernels import KERNEL_START_TIMEOUT, Kernel, Launcher
+from hundred.run.kernels import KERNEL_START_TIMEOUT, Kernel, KernelRequest, Launcher
 from hundred.run.lifetime import die_with_parent
 from hundred.run.plan import Task, python_version
 
@@ -50,11 +52,10 @@ def worker_main(conn: Connection, socket_dir: str, parent: int) -> None:
     launcher = Launcher(socket_dir, send)
     try:
         current = ask()
-        kernel = launcher.launch(current.kernel_name, current.folder) if current else None
+        kernel = launch(launcher, current) if current else None
         while current is not None and kernel is not None:
             following = ask()
-            next_kernel = (launcher.launch(following.kernel_name, following.folder)
-                           if following is not None else None)
+            next_kernel = launch(launcher, following) if following is not None else None
             send(Started(current.project))
             send(Finished(run_task(current, kernel, launcher, send)))
             current, kernel = following, next_kernel
@@ -64,21 +65,40 @@ def worker_main(conn: Connection, socket_dir: str, parent: int) -> None:
         launcher.close()
 
 
-def run_task(task: Task, kernel: Kernel | BaseException, launcher: Launcher,
-             send: Callable[[WorkerEvent], None]) -> RunResult:
+def kernel_request(task: Task) -> KernelRequest:
+    """The kernel ``task`` needs: its environment's Python, its own fresh pip layer."""
+    layer = fresh_layer(task.layer)
+    return KernelRequest(
+        kernel_name=task.kernel_name, cwd=task.folder,
+        python=str(task.environment.python) if task.environment else None,
+        env=kernel_variables(task.environment, layer),
+        base_env=zygote_variables(task.environment), preload=task.preload)
+
+
+def launch(launcher: Launcher, task: Task) -> tuple[KernelRequest, Kernel | BaseException]:
+    request = kernel_request(task)
+    return request, launcher.launch(request)
+
+
+def run_task(task: Task, launched: tuple[KernelRequest, Kernel | BaseException],
+             launcher: Launcher, send: Callable[[WorkerEvent], None]) -> RunResult:
     """Execute one notebook with its pre-launched kernel and record what happened."""
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     task.partial.parent.mkdir(parents=True, exist_ok=True)
     task.partial.unlink(missing_ok=True)  # an earlier run's notebook says nothing of this one
     watch = CellWatch(task.project, send, task.max_output)
-    ready, attempts = launcher.ready(kernel, task.kernel_name, task.folder)
+    request, kernel = launched
+    ready, attempts = launcher.ready(kernel, request)
     failed: Classified | None = None
-    if isinstance(ready, BaseException):
-        failed = kernel_start_failure(ready)
-    else:
-        failed = _execute(task, ready, watch)
-        launcher.retire(ready)
+    try:
+        if isinstance(ready, BaseException):
+            failed = kernel_start_failure(ready)
+        else:
+            failed = _execute(task, ready, watch)
+            launcher.retire(ready)
+    finally:
+        remove_layer(task.layer)  # what the notebook installed was for this run only
     notes = [f"cell {cell}: its output was cut at {task.max_output:,} bytes" for cell in watch.cut]
     return _result(task, started, time.perf_counter() - clock, failed, attempts, notes)
 
@@ -123,8 +143,9 @@ def _result(task: Task, started: dt.datetime, duration: float, failed: Classifie
         status="failed" if failed else "passed", failure=failure, error=error,
         started_at=started, duration=round(duration, 3), metrics=metrics,
         parameters=task.parameters, cache_key=task.cache_key, python=python_version(),
-        packages={**task.packages, **engine_versions()}, git_commit=task.git_commit,
-        kernel_attempts=attempts, notes=notes,
+        packages={**task.packages, **engine_versions(task)}, git_commit=task.git_commit,
+        kernel_attempts=attempts, notes=notes, warnings=list(task.warnings),
+        environment=task.environment.digest[:16] if task.environment else None,
     )
 
 
@@ -152,9 +173,13 @@ def worker_failed_result(task: Task, exitcode: int | None) -> RunResult:
     return _result(task, dt.datetime.now(dt.UTC), 0.0, Classified("internal-error", error), 0, [])
 
 
-def engine_versions() -> dict[str, str]:
+def engine_versions(task: Task | None = None) -> dict[str, str]:
+    """The versions of what executed the notebook (a project environment's own ipykernel is
+    in its lock, among the task's packages)."""
     found = {}
     for name in ("papermill", "nbclient", "ipykernel", "hundred"):
+        if task is not None and task.environment is not None and name == "ipykernel":
+            continue
         with contextlib.suppress(metadata.PackageNotFoundError):
             found[name] = metadata.version(name)
     return found

@@ -1,25 +1,26 @@
-"""Kernels forked from a warm process: the ~0.6 s of imports each kernel start costs, paid once.
+"""Kernels forked from a warm process: the imports each kernel start costs, paid once.
 
 A fresh IPython kernel spends most of its start-up importing ipykernel, IPython, zmq and
-tornado: CPU that dominates small notebooks (on 2 cores, 100 kernel starts are ~30 s of it).
-A zygote is a plain ``python -c`` process that imports ``ipykernel.kernelapp`` once and, for
-each kernel asked of it, forks a child that becomes the kernel, exactly as
-``python -m ipykernel_launcher -f CONNECTION_FILE`` would (its own session, the project folder
-as working directory, the environment jupyter_client prepared). Nothing of the caller leaks
-into the kernel: the zygote never imports anything but ipykernel and this module.
+tornado (~0.6 s of CPU), and a real notebook then imports numpy, pandas, scikit-learn, torch
+and matplotlib (~5 s together on 2 cores). A zygote is a process of the kernel environment's
+own Python (``zygote_server.py``) that imports ``ipykernel.kernelapp`` once and, for each
+kernel asked of it, forks a child that becomes the kernel, exactly as ``python -m
+ipykernel_launcher -f CONNECTION_FILE`` would (its own session, the project folder as working
+directory, the environment jupyter_client prepared). A zygote can fork a warmer zygote that
+has also imported the heavy modules a notebook imports, so its kernel starts with exactly
+those loaded; nothing of the caller leaks into a kernel.
 
 ``ZygoteKernelManager`` is jupyter_client's AsyncKernelManager with its documented hook,
-``_async_launch_kernel``, launching through the zygote when the kernel spec is this Python's
-own ipykernel, and the normal way otherwise.
+``_async_launch_kernel``, launching through the zygote when the kernel spec is the zygote's
+Python's own ipykernel, and the normal way otherwise.
 
-Lifetimes: the zygote dies with the worker that started it (Linux's parent-death signal, and
+Lifetimes: a zygote dies with the process that started it (Linux's parent-death signal, and
 the end of its socket), and every kernel it forked watches it and exits within a second of it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import os
 import signal
@@ -35,6 +36,10 @@ from jupyter_client.manager import AsyncKernelManager
 from hundred.run.lifetime import die_with_parent
 
 LAUNCHER = "ipykernel_launcher"
+SERVER = Path(__file__).with_name("zygote_server.py")
+MESSAGE = 1 << 20
+PROCESS_NAME = "hundred.zygote"  # its last argument: what `ps` shows of zygotes and kernels
+GONE_WITHIN = 5.0  # seconds a closed zygote has to exit before it is killed
 
 
 class ZygoteFailed(RuntimeError):
@@ -42,114 +47,101 @@ class ZygoteFailed(RuntimeError):
 
 
 class Zygote:
-    """The caller's side: a warm process that forks kernels on request."""
+    """The caller's side of a warm process that forks kernels (and warmer zygotes) on request.
 
-    def __init__(self) -> None:
-        ours, theirs = socket.socketpair()
-        self._socket = ours
-        self._stream = ours.makefile("rw", encoding="utf-8")
+    ``Zygote.start(python)`` starts one for an environment's Python with ipykernel loaded;
+    ``zygote.fork(modules)`` makes a child of it that has also imported ``modules``.
+    """
+
+    def __init__(self, channel: socket.socket, pid: int, python: str,
+                 modules: frozenset[str] = frozenset(),
+                 process: subprocess.Popen[bytes] | None = None) -> None:
+        self._channel = channel
+        self.pid = pid
+        self.python = python
+        self.modules = modules
+        self.process = process
+
+    @classmethod
+    def start(cls, python: str = sys.executable, env: dict[str, str] | None = None) -> Zygote:
+        """A zygote running ``python`` (its own environment: ``env``, default ours)."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         parent = os.getpid()
-        self.process = subprocess.Popen(
-            [sys.executable, "-c",
-             f"from hundred.run.zygote import serve; serve({theirs.fileno()})"],
-            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
-            preexec_fn=lambda: die_with_parent(signal.SIGKILL, parent=parent),
-        )
-        theirs.close()
+        try:
+            process = subprocess.Popen(
+                [python, str(SERVER), str(theirs.fileno()), str(parent), PROCESS_NAME],
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env=env,
+                preexec_fn=lambda: die_with_parent(signal.SIGKILL, parent=parent),
+            )
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        return cls(ours, process.pid, python, process=process)
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
+    def _ask(self, request: dict[str, Any]) -> tuple[dict[str, Any], list[int]]:
+        try:
+            self._channel.send(json.dumps(request).encode())
+            data, fds, _, _ = socket.recv_fds(self._channel, MESSAGE, 1)
+        except OSError as error:  # the zygote is gone (ConnectionResetError, BrokenPipeError)
+            raise ZygoteFailed(f"the kernel zygote (pid {self.pid}) is gone ({error})") from None
+        if not data:
+            raise ZygoteFailed(f"the kernel zygote (pid {self.pid}) exited")
+        answer: dict[str, Any] = json.loads(data)
+        if "error" in answer:
+            for fd in fds:
+                os.close(fd)
+            raise ZygoteFailed(f"the kernel zygote could not fork: {answer['error']}")
+        return answer, fds
 
     def spawn(self, argv: list[str], cwd: str, env: dict[str, str]) -> int:
         """Fork a kernel running ``ipykernel_launcher argv`` in ``cwd``; return its pid."""
-        try:
-            self._stream.write(json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n")
-            self._stream.flush()
-            reply = self._stream.readline()
-        except OSError as error:  # the zygote is gone (ConnectionResetError, BrokenPipeError)
-            raise ZygoteFailed(f"the kernel zygote (pid {self.pid}) is gone ({error})") from None
-        if not reply:
-            raise ZygoteFailed(f"the kernel zygote (pid {self.pid}) exited")
-        answer = json.loads(reply)
-        if "error" in answer:
-            raise ZygoteFailed(f"the kernel zygote could not fork a kernel: {answer['error']}")
+        answer, _ = self._ask({"op": "kernel", "argv": argv, "cwd": cwd, "env": env})
         return int(answer["pid"])
+
+    def fork(self, modules: frozenset[str]) -> Zygote:
+        """A child zygote that has imported ``modules`` besides what this one has."""
+        answer, fds = self._ask({"op": "zygote", "modules": sorted(modules - self.modules)})
+        if not fds:
+            raise ZygoteFailed("the kernel zygote sent no socket for its child")
+        child = Zygote(socket.socket(fileno=fds[0]), int(answer["pid"]), self.python,
+                       self.modules | modules)
+        try:
+            ready = child._channel.recv(MESSAGE)
+        except OSError:
+            ready = b""
+        if not ready:
+            child.close()
+            raise ZygoteFailed(f"the warm zygote importing {', '.join(sorted(modules))} died")
+        return child
 
     def close(self) -> None:
         """Stop the zygote; kernels it forked watch it and exit when it is gone."""
         with contextlib.suppress(OSError):
-            self._stream.close()
-            self._socket.close()
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            self._channel.close()
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=GONE_WITHIN)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            return
+        # A child zygote is not our child process: its socket's end stops it; make sure.
+        deadline = time.monotonic() + GONE_WITHIN
+        while _alive(self.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
 
 
-def serve(fd: int) -> None:
-    """The zygote's side: import ipykernel once, then fork a kernel per request line."""
-    # As ipykernel_launcher does: the cwd leaves sys.path while loading (IPython re-adds it).
-    if sys.path and sys.path[0] in ("", str(Path.cwd())):
-        del sys.path[0]
-    # debugpy warns about frozen modules when imported; kernels get their own environment.
-    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
-    from ipykernel import kernelapp
-
-    # What every kernel imports while it initialises (the debugger pulls in debugpy): once here.
-    for module in ("ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
-                   "ipykernel.comm", "IPython.core.completer"):
-        with contextlib.suppress(ImportError):
-            importlib.import_module(module)
-    channel = socket.socket(fileno=fd)
-    stream = channel.makefile("rw", encoding="utf-8")
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped automatically
-    for signum in (signal.SIGINT, signal.SIGTERM):  # our caller decides when we stop
-        signal.signal(signum, signal.SIG_IGN)
-    for line in stream:
-        request = json.loads(line)
-        try:
-            pid = os.fork()
-        except OSError as error:
-            stream.write(json.dumps({"error": str(error)}) + "\n")
-            stream.flush()
-            continue
-        if pid == 0:
-            stream.close()
-            channel.close()
-            _become_kernel(kernelapp, request)
-        stream.write(json.dumps({"pid": pid}) + "\n")
-        stream.flush()
-    os._exit(0)
-
-
-def _become_kernel(kernelapp: Any, request: dict[str, Any]) -> None:
-    """In the forked child: set up what a freshly launched kernel has, then run it."""
-    code = 1
+def _alive(pid: int) -> bool:
     try:
-        os.setsid()  # its own session and process group, as jupyter_client launches kernels
-        for signum in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, signal.SIG_DFL)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.close(devnull)
-        os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        # Exit when the zygote is gone. The trait's default was read from the environment when
-        # the zygote imported ipykernel, so it is given on the command line.
-        parent = str(os.getppid())
-        os.environ["JPY_PARENT_PID"] = parent
-        argv = [*request["argv"], f"--IPKernelApp.parent_handle={parent}"]
-        sys.argv = [str(Path(kernelapp.__file__).parent.parent / f"{LAUNCHER}.py"), *argv]
-        kernelapp.launch_new_instance(argv=argv)
-        code = 0
-    except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else 0
-    finally:
-        os._exit(code)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 class _ForkedProcess:
@@ -194,7 +186,7 @@ class ZygoteKernelManager(AsyncKernelManager):
     zygote: Zygote | None = None
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
-        argv = _launcher_arguments(kernel_cmd)
+        argv = _launcher_arguments(kernel_cmd, self.zygote.python) if self.zygote else None
         if self.zygote is None or argv is None or self.provisioner is None:
             await super()._async_launch_kernel(kernel_cmd, **kw)
             return
@@ -222,12 +214,16 @@ class ZygoteKernelManager(AsyncKernelManager):
         await self.provisioner.wait()
 
 
-def _launcher_arguments(kernel_cmd: list[str]) -> list[str] | None:
-    """The arguments after ``-m ipykernel_launcher`` when the command runs this Python."""
+def _launcher_arguments(kernel_cmd: list[str], python: str) -> list[str] | None:
+    """The arguments after ``-m ipykernel_launcher`` when the command runs ``python``."""
     if len(kernel_cmd) < 3 or kernel_cmd[1:3] != ["-m", LAUNCHER]:
         return None
     try:
-        same = Path(kernel_cmd[0]).resolve() == Path(sys.executable).resolve()
+        # The same file in the same folder: a venv's python links to its base interpreter,
+        # which runs another environment.
+        command, ours = Path(kernel_cmd[0]).absolute(), Path(python).absolute()
+        same = command == ours or (command.parent == ours.parent
+                                   and command.resolve() == ours.resolve())
     except OSError:
         return None
     return kernel_cmd[3:] if same else None

@@ -1,0 +1,129 @@
+"""Kernels forked from a warm process that imported their notebook's heavy modules are
+indistinguishable from kernels started afresh (HUNDRED_NO_ZYGOTE=1), except for being faster."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hundred.cli import main
+from tests.runkit import make_project
+
+# The first cell looks before any import; the probe reports the kernel's state at its end.
+BEFORE = "import sys\nprint(json.dumps(sorted({'numpy', 'torch'} & set(sys.modules))))"
+PROBE = """\
+import os, random, sys, threading
+import numpy as np
+import torch
+import matplotlib.pyplot as plt
+plt.plot([1, 2, 3]); plt.show()
+
+def descriptors():
+    kinds = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            kinds.append(os.readlink(f"/proc/self/fd/{fd}").split(":")[0].split("[")[0])
+        except OSError:
+            pass  # the listing's own descriptor, closed already
+    return sorted(kinds)
+
+state = {"modules": sorted(sys.modules), "path": sys.path, "cwd": os.getcwd(),
+         "threads": sorted(t.name for t in threading.enumerate()), "fds": descriptors(),
+         "tasks": len(os.listdir("/proc/self/task")), "backend": plt.get_backend(),
+         "torch_seed": torch.initial_seed(), "python_random": random.random(),
+         "numpy_random": np.random.rand(3).tolist(), "torch_random": torch.rand(3).tolist()}
+print(json.dumps(state))"""
+
+
+def _monorepo(root: Path, extra: str = "") -> Path:
+    for folder in ("001-first", "002-second"):
+        make_project(root, folder, ["import json", BEFORE, PROBE], extra=extra)
+    return root
+
+
+def _outputs(root: Path, folder: str) -> list[Any]:
+    notebook = json.loads((root / ".hundred" / "runs" / folder / "smoke.ipynb").read_text())
+    return [output for cell in notebook["cells"] for output in cell.get("outputs", [])]
+
+
+def _printed(root: Path, folder: str) -> list[Any]:
+    return [json.loads("".join(output["text"])) for output in _outputs(root, folder)
+            if output.get("name") == "stdout"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The same two notebooks run forked from warm zygotes and started afresh."""
+    forked = _monorepo(tmp_path_factory.mktemp("forked") / "mono")
+    fresh = tmp_path_factory.mktemp("fresh") / "mono"
+    shutil.copytree(forked, fresh)
+    for root in (forked, fresh):
+        (root / "pyproject.toml").write_text("[tool.hundred]\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("HUNDRED_NO_ZYGOTE", raising=False)
+        assert main(["-C", str(forked), "run", "--jobs", "1"]) == 0
+        patch.setenv("HUNDRED_NO_ZYGOTE", "1")
+        assert main(["-C", str(fresh), "run", "--jobs", "1"]) == 0
+    return {"forked": forked, "fresh": fresh}
+
+
+def test_a_forked_kernel_starts_with_its_notebooks_heavy_imports(runs: dict[str, Path]) -> None:
+    assert _printed(runs["forked"], "001-first")[0] == ["numpy", "torch"]
+    assert _printed(runs["fresh"], "001-first")[0] == []
+
+
+def test_a_forked_kernel_holds_exactly_the_modules_a_fresh_one_does(
+    runs: dict[str, Path]
+) -> None:
+    forked = _printed(runs["forked"], "002-second")[1]
+    fresh = _printed(runs["fresh"], "002-second")[1]
+    assert set(forked["modules"]) - set(fresh["modules"]) == set()
+    assert set(fresh["modules"]) - set(forked["modules"]) == set()
+    def here(paths: list[str], root: Path) -> list[str]:  # each monorepo's own paths as ROOT
+        return [path.replace(str(root), "ROOT") for path in paths]
+
+    assert here(forked["path"], runs["forked"]) == here(fresh["path"], runs["fresh"])
+    assert here([forked["cwd"]], runs["forked"]) == here([fresh["cwd"]], runs["fresh"])
+
+
+def test_a_forked_kernel_shares_no_threads_or_open_files(runs: dict[str, Path]) -> None:
+    forked = _printed(runs["forked"], "002-second")[1]
+    fresh = _printed(runs["fresh"], "002-second")[1]
+
+    def unnumbered(names: list[str]) -> list[str]:  # Thread-3 and Thread-2 are the same thread
+        return sorted(re.sub(r"-\d+", "", name) for name in names)
+
+    assert unnumbered(forked["threads"]) == unnumbered(fresh["threads"])
+    assert Counter(forked["fds"]) == Counter(fresh["fds"])
+    assert forked["tasks"] <= fresh["tasks"]  # no thread of the zygote's came along
+
+
+def test_random_states_are_a_fresh_kernels(runs: dict[str, Path]) -> None:
+    """Two kernels forked from one zygote draw different numbers, as two fresh ones do."""
+    for tool in ("forked", "fresh"):
+        first = _printed(runs[tool], "001-first")[1]
+        second = _printed(runs[tool], "002-second")[1]
+        for generator in ("python_random", "numpy_random", "torch_random", "torch_seed"):
+            assert first[generator] != second[generator], (tool, generator)
+
+
+def test_matplotlib_draws_inline_in_a_forked_kernel(runs: dict[str, Path]) -> None:
+    state = _printed(runs["forked"], "001-first")[1]
+    assert state["backend"] == "module://matplotlib_inline.backend_inline"
+    assert any("image/png" in output.get("data", {})
+               for output in _outputs(runs["forked"], "001-first"))
+
+
+def test_preload_false_starts_a_plain_kernel(tmp_path: Path) -> None:
+    root = tmp_path / "mono"
+    make_project(root, "001-plain", ["import json", BEFORE, "import numpy"],
+                 extra="preload: false\n")
+    (root / "pyproject.toml").write_text("[tool.hundred]\n")
+    assert main(["-C", str(root), "run"]) == 0
+    assert _printed(root, "001-plain")[0] == []
