@@ -452,3 +452,23 @@ def test_a_dead_zygote_falls_back_to_ordinary_kernel_starts(
         time.sleep(0.1)
     assert left == set()
 
+
+# 11. Workers that crash before asking for work end the run instead of being restarted forever.
+
+@pytest.mark.timeout(120)
+def test_workers_that_crash_at_start_up_fail_the_run_instead_of_looping(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hundred.run import pool
+
+    for folder in ("001-one", "002-two"):
+        make_project(root, folder, ["print('never runs')"])
+
+    def crash(*_: object) -> None:  # workers are forked: they run this
+        os._exit(3)
+
+    monkeypatch.setattr(pool, "worker_main", crash)
+    report = run_projects(root, jobs=2)
+    assert [r.failure for r in report.results] == ["internal-error", "internal-error"]
+    assert all("kept exiting (last with 3)" in str(r.error) for r in report.results)
+    assert report.exit_code == 1

@@ -166,7 +166,9 @@ class Pool:
         worker.process.join(timeout=1)
         self.workers.remove(worker)
         _kill(worker.pids)
-        if worker.running is None and worker.assigned:
+        # Nothing running, but tasks handed to it or a crash before it asked for any: no
+        # notebook of the user's killed it.
+        if worker.running is None and (worker.assigned or worker.process.exitcode != 0):
             self._idle_deaths += 1
         for task in reversed(worker.assigned):
             if task is worker.running:
