@@ -221,3 +221,15 @@ def test_percent_pip_in_a_locked_project_leaves_its_environment_as_locked(
     assert result["warnings"] and "for this run only" in result["warnings"][0]
     notebook = (monorepo / ".hundred" / "runs" / "001-alpha" / "smoke.ipynb").read_text()
     assert '"2.0\\n"' in notebook  # the layer's version was the one imported, for this run
+
+
+def test_a_version_that_does_not_exist_names_the_line_and_the_fix(
+    monorepo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_project(monorepo, "001-alpha", [PROBE],
+                 files={"requirements.txt": f"# pinned\n{ALPHA}==9.9\n"})
+    assert main(["-C", str(monorepo), "lock", "001"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert f"projects/001-alpha/requirements.txt:2: '{ALPHA}==9.9' does not resolve" in err
+    assert "pick a version that exists" in err

@@ -3,6 +3,7 @@ indistinguishable from kernels started afresh (HUNDRED_NO_ZYGOTE=1), except for 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -127,3 +128,67 @@ def test_preload_false_starts_a_plain_kernel(tmp_path: Path) -> None:
     (root / "pyproject.toml").write_text("[tool.hundred]\n")
     assert main(["-C", str(root), "run"]) == 0
     assert _printed(root, "001-plain")[0] == []
+
+
+def test_warm_chains_share_the_zygotes_of_common_imports() -> None:
+    from hundred.run.preload import warm_chains
+
+    core = frozenset({"numpy", "matplotlib.pyplot", "sklearn.datasets"})
+    chains = warm_chains({
+        "001": core | {"torch"},
+        "002": core | {"torch", "torch.nn.functional"},
+        "003": core | {"pandas"},
+        "004": frozenset({"numpy"}),
+        "005": frozenset(),
+    })
+    numpy = frozenset({"numpy"})
+    assert chains["004"] == (numpy,)
+    assert chains["005"] == ()
+    # numpy (in four projects) first; the three-module core is shared by three projects.
+    assert chains["003"] == (numpy, core, core | {"pandas"})
+    assert chains["001"] == (numpy, core, core | {"torch"})
+    assert chains["002"] == (numpy, core, core | {"torch"}, core | {"torch", "torch.nn.functional"})
+    for chain in chains.values():  # each stop extends the one before it
+        assert all(a < b for a, b in itertools.pairwise(chain))
+
+
+THREADS = """\
+import os
+import numpy, torch
+print(json.dumps([os.environ.get("OMP_NUM_THREADS"), torch.get_num_threads(),
+                  os.environ.get("MKL_NUM_THREADS")]))"""
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_kernels_running_side_by_side_share_the_cpus_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    import os
+
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    root = tmp_path / "mono"
+    for folder in ("001-one", "002-two"):
+        make_project(root, folder, ["import json", THREADS])
+    (root / "pyproject.toml").write_text("[tool.hundred]\n")
+    assert main(["-C", str(root), "run", "--jobs", str(jobs)]) == 0
+    cpus = os.cpu_count() or 1
+    for folder in ("001-one", "002-two"):
+        variable, threads, _ = _printed(root, folder)[0]
+        if jobs == 1:  # alone on the machine: the libraries' own defaults
+            assert variable is None
+        else:
+            assert variable == str(max(1, cpus // jobs)) and threads == max(1, cpus // jobs)
+
+
+def test_a_thread_limit_the_user_set_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    root = tmp_path / "mono"
+    for folder in ("001-one", "002-two"):
+        make_project(root, folder, ["import json", THREADS])
+    (root / "pyproject.toml").write_text("[tool.hundred]\n")
+    assert main(["-C", str(root), "run", "--jobs", "2"]) == 0
+    variable, _, other = _printed(root, "001-one")[0]
+    assert (variable, other) == ("3", None)  # nothing of hundred's added beside it

@@ -108,13 +108,13 @@ def declared(folder: Path) -> list[Declared]:
     Comments, blank lines and pip options (``--index-url ...``) are skipped; a line that is not
     a requirement raises ``EnvironmentFailed`` naming the file and the line.
     """
-    from packaging.requirements import InvalidRequirement, Requirement
-
     path = folder / REQUIREMENTS
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return []
+    from packaging.requirements import InvalidRequirement, Requirement
+
     found: list[Declared] = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split(" #", 1)[0].strip() if not raw.lstrip().startswith("#") else ""

@@ -14,31 +14,19 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hundred.run.events import KernelGone, KernelStarted, Notice, WorkerEvent
+from hundred.run.preload import WarmChain
 from hundred.run.zygote import Zygote, ZygoteFailed, ZygoteKernelManager
 
 KERNEL_START_ATTEMPTS = 3
 KERNEL_START_TIMEOUT = 60.0
-# Packages slow enough to import that a kernel should start with them loaded, when its
-# notebook imports them. A kernel holds only what its notebook imports itself.
-HEAVY = frozenset({
-    "numpy", "pandas", "scipy", "sklearn", "matplotlib", "seaborn", "torch", "statsmodels",
-    "xgboost", "lightgbm", "plotly", "PIL", "skimage", "cv2", "tensorflow", "keras", "jax",
-    "transformers", "polars", "pyarrow", "sympy", "networkx",
-})
-MAX_ZYGOTES = 8  # warm zygotes a worker keeps: each holds its imports in memory
-
-
-def warm_imports(modules: Iterable[str]) -> frozenset[str]:
-    """The modules among ``modules`` (dotted names a notebook imports) worth loading ahead."""
-    return frozenset(module for module in modules if module.split(".")[0] in HEAVY)
-
-
+MAX_ZYGOTES = 24  # warm zygotes a worker keeps: each holds what it imported in memory
 @dataclass(frozen=True)
 class KernelRequest:
     """What a kernel is started for: a notebook's kernel, folder and environment."""
@@ -48,7 +36,7 @@ class KernelRequest:
     python: str | None = None  # a project environment's Python; None: this one's kernelspec
     env: dict[str, str] = field(default_factory=dict)  # the kernel's environment variables
     base_env: dict[str, str] = field(default_factory=dict)  # its zygote's (no per-run layer)
-    preload: frozenset[str] = frozenset()
+    preload: WarmChain = ()  # the zygotes it is forked through (``warm_chains``)
 
 
 class Kernel:
@@ -107,8 +95,10 @@ class Launcher:
         self.count = 0
         self.use_zygotes = not os.environ.get("HUNDRED_NO_ZYGOTE")
         self.zygotes: dict[tuple[str, frozenset[str]], Zygote] = {}
+        self._preparing: threading.Thread | None = None
 
     def close(self) -> None:
+        self._finish_preparing()
         for zygote in sorted(self.zygotes.values(), key=lambda z: -len(z.modules)):
             zygote.close()
             self.send(KernelGone(zygote.pid))
@@ -131,36 +121,72 @@ class Launcher:
         return kernel
 
     def zygote_for(self, request: KernelRequest) -> Zygote | None:
-        """The zygote of the request's Python that has loaded its preload modules (made now,
-        from the warmest zygote it extends); None when kernels start the ordinary way."""
-        if not self.use_zygotes:
+        """The zygote of the request's Python that has imported its heavy modules, made now
+        through its chain of warmer zygotes; None when kernels start the ordinary way."""
+        self._finish_preparing()
+        return self._zygote_for(request)
+
+    def _zygote_for(self, request: KernelRequest) -> Zygote | None:
+        if not self._forks(request):
             return None
         python = request.python or sys.executable
-        if request.python is None and request.kernel_name not in ("python3", "python"):
-            return None  # another kernelspec: it launches the ordinary way anyway
-        base = self.zygotes.get((python, frozenset()))
-        if base is None:
+        zygote = self.zygotes.get((python, frozenset()))
+        if zygote is None:
             try:
-                base = Zygote.start(python, request.base_env or None)
+                zygote = Zygote.start(python, request.base_env or None)
             except OSError as error:
                 self._give_up_zygotes(str(error))
                 return None
-            self._keep(python, base)
-        wanted = request.preload
-        if (python, wanted) in self.zygotes:
-            return self.zygotes[(python, wanted)]
-        warmest = max((zygote for (owner, modules), zygote in self.zygotes.items()
-                       if owner == python and modules <= wanted), key=lambda z: len(z.modules))
-        if not wanted or len(self.zygotes) >= MAX_ZYGOTES:
-            return warmest
+            self._keep(python, zygote)
+        for stop in request.preload:
+            warmer = self.zygotes.get((python, stop))
+            if warmer is None:
+                if len(self.zygotes) >= MAX_ZYGOTES:
+                    break
+                try:
+                    warmer = zygote.fork(stop)
+                except ZygoteFailed as error:
+                    self.send(Notice(f"a warm kernel process could not be made ({error}); "
+                                     "kernels start with fewer imports loaded"))
+                    break
+                self._keep(python, warmer)
+            zygote = warmer
+        return zygote
+
+    def _forks(self, request: KernelRequest) -> bool:
+        # Another kernelspec than this Python's own launches the ordinary way anyway.
+        return self.use_zygotes and (request.python is not None
+                                     or request.kernel_name in ("python3", "python"))
+
+    def warm_for(self, request: KernelRequest) -> bool:
+        """Whether ``request``'s kernel can start now without waiting for imports."""
+        self._finish_preparing()
+        if not self._forks(request):
+            return True
+        python = request.python or sys.executable
+        found = [self.zygotes.get((python, stop)) for stop in (frozenset(), *request.preload)]
+        return all(found) and all(zygote.warm for zygote in found if zygote is not None)
+
+    def prepare(self, request: KernelRequest) -> None:
+        """Make ``request``'s zygotes in the background: their imports (seconds) overlap the
+        notebook that runs meanwhile; ``launch`` waits for them."""
+        self._finish_preparing()
+        self._preparing = threading.Thread(target=self._prepare, args=(request,),
+                                           name="hundred-warm-zygotes", daemon=True)
+        self._preparing.start()
+
+    def _prepare(self, request: KernelRequest) -> None:
         try:
-            child = warmest.fork(wanted)
-        except ZygoteFailed as error:
-            self.send(Notice(f"a warm kernel process could not be made ({error}); kernels "
-                             "start without their imports loaded"))
-            return warmest
-        self._keep(python, child)
-        return child
+            zygote = self._zygote_for(request)
+            if zygote is not None:
+                zygote.warm  # noqa: B018 -- reads its "ready" if the imports are done already
+        except Exception:  # launch tries again in the foreground and reports it
+            pass
+
+    def _finish_preparing(self) -> None:
+        if self._preparing is not None and self._preparing is not threading.current_thread():
+            self._preparing.join()
+            self._preparing = None
 
     def _keep(self, python: str, zygote: Zygote) -> None:
         self.zygotes[(python, zygote.modules)] = zygote

@@ -12,7 +12,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from hundred.errors import HundredError
 from hundred.freshness import is_current, key_for, reference_run
 from hundred.installs import installs_in, layer_path
 from hundred.results import CellFailure, Corrupt, FailureKind, RunResult
-from hundred.run.kernels import warm_imports
+from hundred.run.preload import WarmChain, warm_chains, warm_imports
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,8 @@ class Task:
     max_output: int
     expected_duration: float = 1.0
     environment: Environment | None = None  # its own environment; None: the shared one
-    preload: frozenset[str] = frozenset()  # heavy modules its kernel starts with loaded
+    imports: frozenset[str] = frozenset()  # the heavy modules its kernel starts with loaded
+    preload: WarmChain = ()  # the warm zygotes its kernel is forked through, to those imports
     warnings: tuple[str, ...] = ()  # what its record will warn about, e.g. `!pip install`
 
     @property
@@ -188,7 +189,18 @@ def plan_runs(
         _plan_one(plan, root, project, settings=settings, profile=profile, force=force,
                   timeout=timeout, commit=commit, hashes=hashes, tell=tell)
     hashes.save()
+    plan.tasks = with_warm_chains(plan.tasks)
     return plan
+
+
+def with_warm_chains(tasks: list[Task]) -> list[Task]:
+    """The tasks with the zygotes their kernels fork through, shared within each environment
+    as far as their imports allow (``warm_chains``)."""
+    chains: dict[str, WarmChain] = {}
+    for environment in {task.environment for task in tasks}:
+        chains.update(warm_chains({task.project: task.imports for task in tasks
+                                   if task.environment == environment}))
+    return [replace(task, preload=chains[task.project]) for task in tasks]
 
 
 def _plan_one(plan: RunPlan, root: Path, project: Project, *, settings: Settings, profile: str,
@@ -242,7 +254,7 @@ def _plan_one(plan: RunPlan, root: Path, project: Project, *, settings: Settings
         packages=key.packages, git_commit=commit(), max_output=settings.max_cell_output,
         expected_duration=last.duration if last else known_duration(root, project, settings),
         environment=environment,
-        preload=warm_imports(key.imports) if project.writeup.preload else frozenset(),
+        imports=warm_imports(key.imports) if project.writeup.preload else frozenset(),
         warnings=tuple(install.warning(folder)
                        for install in installs_in(notebook_cells(project.notebook))),
     ))

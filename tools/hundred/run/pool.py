@@ -35,6 +35,7 @@ from hundred.run.events import (
     WorkerEvent,
 )
 from hundred.run.plan import Task
+from hundred.run.preload import thread_share
 from hundred.run.signals import Stop
 from hundred.run.worker import (
     interrupted_result,
@@ -107,8 +108,9 @@ class Pool:
 
     def _start_worker(self) -> None:
         ours, theirs = self.context.Pipe(duplex=True)
-        process = self.context.Process(target=worker_main,
-                                       args=(theirs, self.socket_dir, os.getpid()), daemon=True)
+        process = self.context.Process(
+            target=worker_main, args=(theirs, self.socket_dir, os.getpid(),
+                                      thread_share(self.jobs)), daemon=True)
         process.start()
         theirs.close()
         self.workers.append(_Worker(process, ours))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import signal
+import threading
 import time
 from collections.abc import Callable
 from importlib import metadata
@@ -32,51 +33,69 @@ from hundred.run.failures import (
 from hundred.run.kernels import KERNEL_START_TIMEOUT, Kernel, KernelRequest, Launcher
 from hundred.run.lifetime import die_with_parent
 from hundred.run.plan import Task, python_version
+from hundred.run.preload import with_threads
 
 
-def worker_main(conn: Connection, socket_dir: str, parent: int) -> None:
-    """Take tasks until the orchestrator answers None (or is gone)."""
+def worker_main(conn: Connection, socket_dir: str, parent: int,
+                threads: int | None = None) -> None:
+    """Take tasks until the orchestrator answers None (or is gone); each kernel's thread
+    pools get ``threads`` (``thread_share``)."""
     die_with_parent(signal.SIGKILL, parent=parent)
     for signum in (signal.SIGINT, signal.SIGTERM):  # the orchestrator decides when we stop
         signal.signal(signum, signal.SIG_IGN)
     register_engine()
 
+    sending = threading.Lock()  # the launcher makes warm zygotes in a thread of its own
+
     def send(event: WorkerEvent) -> None:
-        conn.send(event)
+        with sending:
+            conn.send(event)
 
     def ask() -> Task | None:
-        conn.send(WantTask())
+        send(WantTask())
         task: Task | None = conn.recv()
         return task
 
     launcher = Launcher(socket_dir, send)
     try:
         current = ask()
-        kernel = launch(launcher, current) if current else None
-        while current is not None and kernel is not None:
+        launched = launch(launcher, kernel_request(current, threads)) if current else None
+        while current is not None and launched is not None:
             following = ask()
-            next_kernel = launch(launcher, following) if following is not None else None
+            upcoming = kernel_request(following, threads) if following is not None else None
+            # The next kernel starts while this notebook runs; when its warm zygote still has
+            # imports to do, those run meanwhile instead, and the kernel starts right after.
+            ahead = None
+            if upcoming is not None:
+                if launcher.warm_for(upcoming):
+                    ahead = launch(launcher, upcoming)
+                else:
+                    launcher.prepare(upcoming)
             send(Started(current.project))
-            send(Finished(run_task(current, kernel, launcher, send)))
-            current, kernel = following, next_kernel
+            send(Finished(run_task(current, launched, launcher, send)))
+            if upcoming is not None and ahead is None:
+                ahead = launch(launcher, upcoming)
+            current, launched = following, ahead
     except (EOFError, OSError):
         pass  # the orchestrator is gone: stop taking work
     finally:
         launcher.close()
 
 
-def kernel_request(task: Task) -> KernelRequest:
-    """The kernel ``task`` needs: its environment's Python, its own fresh pip layer."""
+def kernel_request(task: Task, threads: int | None = None) -> KernelRequest:
+    """The kernel ``task`` needs: its environment's Python, its own fresh pip layer, its share
+    of the CPUs' threads."""
     layer = fresh_layer(task.layer)
     return KernelRequest(
         kernel_name=task.kernel_name, cwd=task.folder,
         python=str(task.environment.python) if task.environment else None,
-        env=kernel_variables(task.environment, layer),
-        base_env=zygote_variables(task.environment), preload=task.preload)
+        env=with_threads(kernel_variables(task.environment, layer), threads),
+        base_env=with_threads(zygote_variables(task.environment), threads),
+        preload=task.preload)
 
 
-def launch(launcher: Launcher, task: Task) -> tuple[KernelRequest, Kernel | BaseException]:
-    request = kernel_request(task)
+def launch(launcher: Launcher, request: KernelRequest
+           ) -> tuple[KernelRequest, Kernel | BaseException]:
     return request, launcher.launch(request)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -61,6 +62,26 @@ class Zygote:
         self.python = python
         self.modules = modules
         self.process = process
+        self._ready = False
+
+    @property
+    def warm(self) -> bool:
+        """Whether its imports are done (it answers at once), without waiting."""
+        if not self._ready and select.select([self._channel], [], [], 0)[0]:
+            self._await_ready()
+        return self._ready
+
+    def _await_ready(self) -> None:
+        if self._ready:
+            return
+        try:
+            said = self._channel.recv(MESSAGE)
+        except OSError:
+            said = b""
+        if not said:
+            what = f"importing {', '.join(sorted(self.modules))}" if self.modules else "starting"
+            raise ZygoteFailed(f"the kernel zygote (pid {self.pid}) died while {what}")
+        self._ready = True
 
     @classmethod
     def start(cls, python: str = sys.executable, env: dict[str, str] | None = None) -> Zygote:
@@ -81,6 +102,7 @@ class Zygote:
         return cls(ours, process.pid, python, process=process)
 
     def _ask(self, request: dict[str, Any]) -> tuple[dict[str, Any], list[int]]:
+        self._await_ready()
         try:
             self._channel.send(json.dumps(request).encode())
             data, fds, _, _ = socket.recv_fds(self._channel, MESSAGE, 1)
@@ -101,20 +123,13 @@ class Zygote:
         return int(answer["pid"])
 
     def fork(self, modules: frozenset[str]) -> Zygote:
-        """A child zygote that has imported ``modules`` besides what this one has."""
+        """A child zygote that imports ``modules`` besides what this one has; it returns once
+        the child exists (``warm`` tells when its imports are done)."""
         answer, fds = self._ask({"op": "zygote", "modules": sorted(modules - self.modules)})
         if not fds:
             raise ZygoteFailed("the kernel zygote sent no socket for its child")
-        child = Zygote(socket.socket(fileno=fds[0]), int(answer["pid"]), self.python,
-                       self.modules | modules)
-        try:
-            ready = child._channel.recv(MESSAGE)
-        except OSError:
-            ready = b""
-        if not ready:
-            child.close()
-            raise ZygoteFailed(f"the warm zygote importing {', '.join(sorted(modules))} died")
-        return child
+        return Zygote(socket.socket(fileno=fds[0]), int(answer["pid"]), self.python,
+                      self.modules | modules)
 
     def close(self) -> None:
         """Stop the zygote; kernels it forked watch it and exit when it is gone."""

@@ -11,7 +11,10 @@ JSON message each:
   ``python -m ipykernel_launcher ARGV`` would start; the reply is ``{"pid": N}``.
 - ``{"op": "zygote", "modules": [...]}``: fork a child zygote that also imports ``modules``
   (numpy, torch... the heavy imports of the notebooks about to run); the reply ``{"pid": N}``
-  carries the new zygote's socket, on which it says ``{"ready": N, "failed": [...]}``.
+  carries the new zygote's socket.
+
+Every zygote first says ``{"ready": N, "failed": [...]}`` on its socket, once its imports are
+done, then answers requests.
 
 Errors are replied as ``{"error": "..."}``. A zygote ends when its socket closes (its caller is
 gone) or, through Linux's parent-death signal, when the process that forked it dies.
@@ -66,7 +69,9 @@ def main() -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped automatically
     for signum in (signal.SIGINT, signal.SIGTERM):  # our caller decides when we stop
         signal.signal(signum, signal.SIG_IGN)
-    serve(socket.socket(fileno=fd), kernelapp)
+    channel = socket.socket(fileno=fd)
+    _reply(channel, {"ready": os.getpid(), "failed": []})
+    serve(channel, kernelapp)
 
 
 def preload(modules: list[str] | tuple[str, ...]) -> list[str]:
