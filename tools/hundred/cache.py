@@ -96,6 +96,14 @@ def code_cells(notebook: Path) -> list[str]:
     ]
 
 
+def cell_sources(notebook: Path) -> list[tuple[str, str]]:
+    """``(cell_type, source)`` of every cell, in order; ``ValueError`` if it is not JSON."""
+    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    return [(str(cell.get("cell_type")), "".join(cell["source"])
+             if isinstance(cell.get("source"), list) else str(cell.get("source", "")))
+            for cell in cells]
+
+
 def input_files(folder: Path) -> list[Path]:
     """Every file of the project that its run may read, outputs left out, in a stable order."""
     found: list[Path] = []

@@ -51,6 +51,9 @@ def failure_details(result: RunResult) -> list[str]:
         lines.append(f"line: {result.error.line}")
     if result.notebook:
         lines.append(f"executed notebook: {result.notebook}")
+    if result.diagnosis is not None:
+        lines.append(f"cause: {result.diagnosis.cause}: {result.diagnosis.explanation}")
+        lines.append(f"fix: {result.diagnosis.fix}")
     return lines
 
 

@@ -77,6 +77,28 @@ class CellFailure(BaseModel):
         return f"cell {self.cell}{shown}"
 
 
+Cause = Literal[
+    "removed-api", "missing-package", "network", "missing-file", "hidden-state", "stale-pickle",
+    "timeout", "dead-kernel", "out-of-memory", "interrupted", "internal-error",
+    "invalid-notebook", "invalid-writeup", "missing-kernel", "environment-error", "unknown",
+]
+
+
+class Diagnosis(BaseModel):
+    """Why a run failed and what to do: ``hundred.diagnosis`` decides it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cause: Cause
+    explanation: str
+    fix: str
+    library: str | None = None  # the distribution to blame or to add, when there is one
+    release: str | None = None  # the library's release that removed or changed the API
+
+    def line(self) -> str:
+        return f"{self.cause}: {self.explanation}; fix: {self.fix}"
+
+
 class RunResult(BaseModel):
     """The record of one run of one project's notebook with one profile."""
 
@@ -103,6 +125,7 @@ class RunResult(BaseModel):
     warnings: list[str] = []  # what to fix although it ran, e.g. a `!pip install` cell
     # The project environment it ran in (its lock's digest); None: the monorepo's shared one.
     environment: str | None = None
+    diagnosis: Diagnosis | None = None  # a failed run's cause and fix
 
     @property
     def passed(self) -> bool:

@@ -184,6 +184,9 @@ def results_box(project: Project, runs: ProjectRuns) -> str:
                  + (f": `{error.ename}: {_one_line(error.evalue)}`" if error else "") + "."]
         if error and error.line:
             lines.append(f"    The failing line: `{_one_line(error.line)}`.")
+        if failure.diagnosis is not None:
+            lines.append(f"    Why: {_one_line(failure.diagnosis.explanation)}. "
+                         f"Fix: {_one_line(failure.diagnosis.fix)}.")
     elif runs.status == "verified":
         assert runs.verify is not None
         lines = ['!!! success "Verified runnable"',

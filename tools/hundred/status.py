@@ -26,6 +26,8 @@ class RunSummary:
     metric: str
     stale: bool  # it must run again for the current code (``hundred.freshness``)
     frozen: bool  # the committed frozen run
+    cause: str | None = None  # a failed run's diagnosis (``hundred.diagnosis``)
+    fix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,9 @@ def _summary(run: RunResult, *, stale: bool, frozen: bool) -> RunSummary:
     return RunSummary(status=run.status, failure=run.failure,
                       when=run.started_at.isoformat(timespec="seconds"),
                       duration=run.duration, metric=run.headline_text(), stale=stale,
-                      frozen=frozen)
+                      frozen=frozen,
+                      cause=run.diagnosis.cause if run.diagnosis else None,
+                      fix=run.diagnosis.fix if run.diagnosis else None)
 
 
 def status_document(root: Path, board: Dashboard) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hundred import results as store
-from hundred.cache import FileHashes, InvalidNotebook
+from hundred.cache import FileHashes, InvalidNotebook, cell_sources
 from hundred.catalog import InvalidProject, Project
 from hundred.config import Settings, parameters_for
 from hundred.environments import (
@@ -256,7 +256,7 @@ def _plan_one(plan: RunPlan, root: Path, project: Project, *, settings: Settings
         environment=environment,
         imports=warm_imports(key.imports) if project.writeup.preload else frozenset(),
         warnings=tuple(install.warning(folder)
-                       for install in installs_in(notebook_cells(project.notebook))),
+                       for install in installs_in(cell_sources(project.notebook))),
     ))
 
 
@@ -273,14 +273,6 @@ def _built(root: Path, folder: str, lock: Lock, tell: Callable[[str], None]) -> 
     if not environment_is_built(root, lock):
         tell(f"building the environment of {folder} from its requirements.lock")
     return environment_for(root, lock)
-
-
-def notebook_cells(notebook: Path) -> list[tuple[str, str]]:
-    """``(cell_type, source)`` of every cell, in order."""
-    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
-    return [(str(cell.get("cell_type")), "".join(cell["source"])
-             if isinstance(cell.get("source"), list) else str(cell.get("source", "")))
-            for cell in cells]
 
 
 def early_failure(project: str, number: int, profile: str, kind: FailureKind,

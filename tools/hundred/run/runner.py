@@ -15,6 +15,7 @@ from pathlib import Path
 from hundred import catalog
 from hundred import results as store
 from hundred.config import Settings, load_settings, parameters_for
+from hundred.diagnosis import diagnosed
 from hundred.lock import monorepo_lock
 from hundred.results import RunResult
 from hundred.run.events import Finished, Notice, Planned, Progress
@@ -84,7 +85,7 @@ def run_projects(
         freeze = profile in settings.freeze
 
         def finish(result: RunResult) -> RunResult:
-            return store.save(root, result, freeze=freeze)
+            return store.save(root, diagnosed(root, result), freeze=freeze)
 
         early = [finish(result) for result in plan.failed_early]
         for result in early:
