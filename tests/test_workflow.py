@@ -81,3 +81,11 @@ def test_uv_cache_is_kept_between_runs_for_the_project_environments() -> None:
     names = [step.get("name", "") for step in smoke["steps"]]
     assert names.index(uv["name"]) < next(i for i, s in enumerate(smoke["steps"])
                                           if "hundred run" in str(s.get("run", "")))
+
+
+def test_the_weekly_run_checks_the_data_links() -> None:
+    jobs = load_workflow()["jobs"]
+    links = jobs["data-links"]
+    assert "schedule" in links["if"]
+    [run] = steps_running(links, "hundred check-data")
+    assert "--checksums" in run["run"]
