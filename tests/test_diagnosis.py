@@ -167,6 +167,9 @@ def test_the_terminal_status_and_the_post_show_the_cause_and_fix(
     rows = {row["project"]: row for row in json.loads(capsys.readouterr().out)["projects"]}
     assert rows[folder]["smoke"]["cause"] == "removed-api"
     assert rows[folder]["smoke"]["fix"] == "use np.nan"
+    assert "numpy 2.0 removed or changed np.NaN" in rows[folder]["reason"]  # the dashboard's
+    assert main(["-C", str(root), "status"]) == 0
+    assert f"{folder}: removed-api; fix: use np.nan" in capsys.readouterr().out
     from hundred import catalog
     from hundred.site import project_runs, results_box
 

@@ -214,7 +214,10 @@ def verified_status(root: Path, project: Project, settings: Settings) -> Project
 
     failed = runs.failure
     if failed is not None:
-        return progress("failing", f"the latest {failed.profile} run failed ({failed.failure})")
+        known = failed.diagnosis is not None and failed.diagnosis.cause != "unknown"
+        why = (f"{failed.failure}: {failed.diagnosis.explanation}"
+               if known and failed.diagnosis else failed.failure)
+        return progress("failing", f"the latest {failed.profile} run failed ({why})")
     frozen = runs.frozen
     if frozen is None or not frozen.passed:
         return progress("in-progress", f"no frozen {publish} run")

@@ -97,6 +97,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     for row in rows:
         for problem in row.problems:
             print(f"{row.project}: {problem}")
+        for run in row.runs.values():
+            if run is not None and run.cause is not None and run.status == "failed":
+                print(f"{row.project}: {run.cause}; fix: {run.fix}")
+                break
     for line in headline_lines(board):
         print(line)  # whole lines, never wrapped at the terminal's width
     return 0
