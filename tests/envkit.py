@@ -49,7 +49,8 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 @contextmanager
 def served(folder: Path) -> Iterator[str]:
-    """``folder`` on 127.0.0.1: its listing is a find-links page for pip and uv."""
+    """``folder`` on 127.0.0.1 (a built site; a folder of wheels, whose listing is a find-links
+    page for pip and uv); the URL ends with a slash."""
     handler = functools.partial(_Quiet, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
