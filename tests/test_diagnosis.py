@@ -191,3 +191,18 @@ def test_a_dead_kernel_out_of_memory_says_so() -> None:
     found = diagnose("dead-kernel", CellFailure(ename="DeadKernelError", evalue="died"),
                      out_of_memory=True)
     assert found.cause == "out-of-memory" and "memory" in found.explanation
+
+
+def test_the_dashboard_readme_and_status_show_rot_by_cause(rotten: dict[str, Any]) -> None:
+    from hundred.dashboard import build_dashboard, dashboard_html, headline_lines, readme_section
+
+    root: Path = rotten["root"]
+    board = build_dashboard(root)
+    assert board.rot["removed-api"] == len(MIGRATIONS)
+    assert board.rot["missing-package"] == 2 and board.rot["hidden-state"] == 2
+    assert sum(board.rot.values()) == board.count("failing") == len(rotten) - 1
+    assert headline_lines(board)[-1].startswith(f"failing by cause: {len(MIGRATIONS)} "
+                                                "removed-api, ")
+    assert f"failing ({len(MIGRATIONS)} removed-api, " in readme_section(board)
+    home = dashboard_html(board, lambda progress: None)
+    assert f'<p class="hundred-rot">Failing by cause: {len(MIGRATIONS)} removed-api, ' in home

@@ -64,6 +64,23 @@ class Dashboard:
         return sum(p.status == status for p in self.projects)
 
     @property
+    def rot(self) -> Counter[str]:
+        """Failing projects by the cause of their failure (``hundred.diagnosis``)."""
+        causes: Counter[str] = Counter()
+        for progress in self.projects:
+            failed = progress.runs.failure if progress.status == "failing" else None
+            if failed is not None:
+                causes[failed.diagnosis.cause if failed.diagnosis else "undiagnosed"] += 1
+        return causes
+
+    def rot_text(self) -> str:
+        """``failing by cause: 2 removed-api, 1 missing-package``; "" when nothing fails."""
+        causes = self.rot
+        return ("failing by cause: " + ", ".join(f"{n} {cause}" for cause, n in
+                                                 sorted(causes.items(), key=lambda c: -c[1]))
+                if causes else "")
+
+    @property
     def done(self) -> int:
         return self.count("done")
 
@@ -141,6 +158,8 @@ def headline_lines(board: Dashboard) -> list[str]:
                      f"finish {pace.projected_finish}{verdict}")
     current, longest = board.streaks()
     lines.append(f"streak: {current} week(s) running, longest {longest}")
+    if board.rot_text():
+        lines.append(board.rot_text())
     return lines
 
 
@@ -155,7 +174,9 @@ def readme_section(board: Dashboard) -> str:
         f"**{board.done} of {target}** projects done: each one's frozen "
         f"{board.run_settings.publish} run is current with its code and its latest "
         f"{board.run_settings.verify} run passed. "
-        f"{board.count('in-progress')} in progress, {board.count('failing')} failing.", "",
+        f"{board.count('in-progress')} in progress, {board.count('failing')} failing"
+        + (f" ({board.rot_text().removeprefix('failing by cause: ')})." if board.rot
+           else "."), "",
         "| # | Project | Stage | Status | Headline metric |",
         "| --- | --- | --- | --- | --- |",
     ]
@@ -259,6 +280,8 @@ def _headline(board: Dashboard) -> str:
         f"{_bar(board.done / target, 'projects done')}"
         f'<p>{board.count("in-progress")} in progress · {board.count("failing")} failing · '
         f"streak {current} week(s), longest {longest}</p>"
+        + (f'<p class="hundred-rot">{_e(board.rot_text().capitalize())}</p>' if board.rot
+           else "") +
         f'<p class="hundred-pace">{pace_text}</p></div>'
     )
 
