@@ -205,8 +205,7 @@ def lock_projects(root: Path, selection: Iterable[str] = ()) -> list[Locked]:
     from hundred import catalog
 
     wanted = list(selection)
-    projects = [p for p in catalog.scan(root).projects]
-    chosen = catalog.select(projects, wanted)
+    chosen = catalog.select(catalog.scan(root).projects, wanted)
     outcomes: list[Locked] = []
     for project in chosen:
         try:
