@@ -73,7 +73,6 @@ class CacheKey:
     digest: str
     packages: dict[str, str]
     imports: frozenset[str] = frozenset()  # dotted names of the modules the code imports
-    environment: str | None = None  # the project environment's lock digest, if it has one
 
 
 def code_cells(notebook: Path) -> list[str]:
@@ -259,8 +258,7 @@ def cache_key_for(project: Project, parameters: dict[str, Any], *,
         packages = package_versions(modules - set(helpers), project.path)
         feed("packages", json.dumps(packages, sort_keys=True))
     feed("python", ".".join(map(str, sys.version_info[:3])))
-    return CacheKey(digest.hexdigest(), packages, frozenset(imports),
-                    lock.digest if lock else None)
+    return CacheKey(digest.hexdigest(), packages, frozenset(imports))
 
 
 def environment_lock(folder: Path) -> Lock | None:

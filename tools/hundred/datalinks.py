@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from hundred import catalog
+from hundred.download import Remote
 
 LinkState = Literal["alive", "moved", "dead", "changed"]
 CHUNK = 1 << 20
@@ -68,13 +67,11 @@ def declared_links(project: str, data_script: Path) -> list[Link]:
         values = _arguments(node, ("url", "sha256"))
         if values is None:
             continue
-        url, sha256 = values
+        remote = Remote(*values)
         prefix = overrides.get(id(node))
-        if prefix is not None:
-            key = re.sub(r"[^A-Z0-9]+", "_", prefix.upper())
-            url = os.environ.get(f"{key}_URL", url)
-            sha256 = os.environ.get(f"{key}_SHA256", sha256)
-        links.append(Link(project, url, sha256, node.lineno))
+        if prefix is not None:  # the mirror data.py itself would use
+            remote = remote.overridden(prefix)
+        links.append(Link(project, remote.url, remote.sha256, node.lineno))
     return sorted(links, key=lambda link: link.line)
 
 

@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,6 +97,11 @@ class Environment:
     def python(self) -> Path:
         return self.path / "bin" / "python"
 
+    @property
+    def name(self) -> str:
+        """What a run record calls it: its folder's name, the lock digest's first 16."""
+        return self.path.name
+
 
 def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -147,17 +152,13 @@ def requirements_digest(folder: Path) -> str:
     return hashlib.sha256((folder / REQUIREMENTS).read_bytes()).hexdigest()
 
 
-def lock_is_current(folder: Path) -> bool:
-    """A lock exists and was resolved from requirements.txt as it is now."""
-    found = read_lock(folder)
-    return found is not None and found.requirements_digest == requirements_digest(folder)
-
-
-def ensure_locked(folder: Path) -> Lock:
-    """The project's lock, resolved again first if requirements.txt changed since."""
+def ensure_locked(folder: Path, on_lock: Callable[[], None] = lambda: None) -> Lock:
+    """The project's lock, resolved again first (``on_lock`` hears it) if it is missing or
+    requirements.txt changed since."""
     found = read_lock(folder)
     if found is not None and found.requirements_digest == requirements_digest(folder):
         return found
+    on_lock()
     return lock(folder)
 
 
@@ -228,17 +229,19 @@ def add(folder: Path, packages: Iterable[str]) -> Lock:
     """
     from packaging.requirements import InvalidRequirement, Requirement
 
-    wanted = [package.strip() for package in packages if package.strip()]
-    for package in wanted:
+    names: dict[str, str] = {}  # requirement -> its distribution's normalised name
+    for package in (package.strip() for package in packages):
+        if not package:
+            continue
         try:
-            Requirement(package)
+            names[package] = normalise(Requirement(package).name)
         except InvalidRequirement as error:
             raise HundredError(f"{package!r} is not a requirement ({error}); give a package "
                                "name, e.g. seaborn or 'seaborn>=0.13'") from None
     path = folder / REQUIREMENTS
     before = path.read_bytes() if path.is_file() else None
     have = {item.name for item in declared(folder)}
-    new = [p for p in wanted if normalise(Requirement(p).name) not in have]
+    new = [package for package, name in names.items() if name not in have]
     if not new:
         return ensure_locked(folder)
     text = (before or b"").decode("utf-8")
@@ -270,7 +273,7 @@ def environment_for(root: Path, found: Lock) -> Environment:
     built now if it is not there yet (or a build was cut short)."""
     digest = found.digest
     path = _environment_path(root, found)
-    if (path / COMPLETE).is_file():
+    if environment_is_built(root, found):
         return Environment(path, digest)
     shutil.rmtree(path, ignore_errors=True)
     path.parent.mkdir(parents=True, exist_ok=True)

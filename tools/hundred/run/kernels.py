@@ -165,7 +165,7 @@ class Launcher:
             return True
         python = request.python or sys.executable
         found = [self.zygotes.get((python, stop)) for stop in (frozenset(), *request.preload)]
-        return all(found) and all(zygote.warm for zygote in found if zygote is not None)
+        return all(zygote is not None and zygote.warm for zygote in found)
 
     def prepare(self, request: KernelRequest) -> None:
         """Make ``request``'s zygotes in the background: their imports (seconds) overlap the

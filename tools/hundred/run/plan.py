@@ -28,7 +28,6 @@ from hundred.environments import (
     ensure_locked,
     environment_for,
     environment_is_built,
-    lock_is_current,
     needs_environment,
 )
 from hundred.errors import HundredError
@@ -264,9 +263,8 @@ def _locked(project: Project, tell: Callable[[str], None]) -> Lock | None:
     """The project's lock if it declares packages, resolved again if requirements changed."""
     if not needs_environment(project.path):
         return None
-    if not lock_is_current(project.path):
-        tell(f"locking {project.name.folder}: resolving its requirements.txt with uv")
-    return ensure_locked(project.path)
+    return ensure_locked(project.path, lambda: tell(
+        f"locking {project.name.folder}: resolving its requirements.txt with uv"))
 
 
 def _built(root: Path, folder: str, lock: Lock, tell: Callable[[str], None]) -> Environment:

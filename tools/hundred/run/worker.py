@@ -164,7 +164,7 @@ def _result(task: Task, started: dt.datetime, duration: float, failed: Classifie
         parameters=task.parameters, cache_key=task.cache_key, python=python_version(),
         packages={**task.packages, **engine_versions(task)}, git_commit=task.git_commit,
         kernel_attempts=attempts, notes=notes, warnings=list(task.warnings),
-        environment=task.environment.digest[:16] if task.environment else None,
+        environment=task.environment.name if task.environment else None,
     )
 
 
