@@ -26,6 +26,7 @@ from hundred.run.events import (
     CellStarted,
     Finished,
     KernelGone,
+    KernelStarted,
     Notice,
     Planned,
     Printed,
@@ -451,6 +452,58 @@ def test_a_dead_zygote_falls_back_to_ordinary_kernel_starts(
     while (left := kernel_pids(tag) - {os.getpid()}) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert left == set()
+
+
+# 10b. The next notebook's kernel starts while the worker's loop is busy with the current one.
+
+def test_a_prepared_kernel_starts_in_the_background_and_is_the_one_launched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from jupyter_core.utils import run_sync
+
+    from hundred.run.kernels import Kernel, KernelRequest, Launcher
+
+    monkeypatch.delenv("HUNDRED_NO_ZYGOTE", raising=False)
+    (tmp_path / "next").mkdir()
+    sockets = tempfile.mkdtemp(prefix="hk-")
+    events: list[WorkerEvent] = []
+    launcher = Launcher(sockets, events.append)
+    request = KernelRequest("python3", tmp_path / "next")
+    kernel: Kernel | BaseException | None = None
+    try:
+        launcher.prepare(request)
+
+        async def something_else_runs() -> set[int]:  # as a notebook does, on the same loop
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                started = {e.pid for e in events if isinstance(e, KernelStarted)}
+                if len(started) >= 2:  # the zygote, then the kernel
+                    return started
+                await asyncio.sleep(0.05)
+            return set()
+
+        started = run_sync(something_else_runs)()
+        assert len(started) == 2, events
+        kernel = launcher.launch(request)
+
+        assert isinstance(kernel, Kernel), repr(kernel)
+        assert kernel.pid in started  # the one started meanwhile: not a second kernel
+        assert len({e.pid for e in events if isinstance(e, KernelStarted)}) == 2
+        ready, attempts = launcher.ready(kernel, request)
+        assert ready is kernel and attempts == 1
+        lines: list[str] = []
+        reply = run_sync(kernel.client.execute_interactive)(
+            "import os; print(os.getcwd())", timeout=30,
+            output_hook=lambda m: lines.append(m["content"].get("text", "")))
+        assert reply["content"]["status"] == "ok"
+        assert "".join(lines).strip() == str(tmp_path / "next")
+    finally:
+        if isinstance(kernel, Kernel):
+            launcher.retire(kernel)
+        launcher.close()
+        shutil.rmtree(sockets, ignore_errors=True)
 
 
 # 11. Workers that crash before asking for work end the run instead of being restarted forever.

@@ -12,18 +12,20 @@ zygote that cannot fork one is given up for the ordinary launch (once, with a no
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hundred.run.events import KernelGone, KernelStarted, Notice, WorkerEvent
 from hundred.run.preload import WarmChain
 from hundred.run.zygote import Zygote, ZygoteFailed, ZygoteKernelManager
 
+T = TypeVar("T")
 KERNEL_START_ATTEMPTS = 3
 KERNEL_START_TIMEOUT = 60.0
 MAX_ZYGOTES = 24  # warm zygotes a worker keeps: each holds what it imported in memory
@@ -45,20 +47,25 @@ class Kernel:
 
     def __init__(self, request: KernelRequest, socket_prefix: str,
                  zygote: Zygote | None) -> None:
-        from jupyter_core.utils import ensure_event_loop, run_sync
+        from jupyter_core.utils import run_sync
 
+        self.request = request
         self.manager = ZygoteKernelManager(kernel_name=request.kernel_name, transport="ipc",
                                            ip=socket_prefix)
         if request.python is not None:
             self.manager.kernel_spec_manager = _own_python_specs(request.python)
         self.manager.zygote = zygote
         self._run_sync = run_sync
-        given = {"env": request.env} if request.env else {}  # else jupyter_client's: ours
-        run_sync(self.manager.start_kernel)(cwd=str(request.cwd), **given)
+
+    async def start(self) -> None:
+        """Start the kernel process and connect to it; ``wait_ready`` waits for its answer."""
+        import asyncio
+
+        given = {"env": self.request.env} if self.request.env else {}  # else jupyter_client's
+        await self.manager.start_kernel(cwd=str(self.request.cwd), **given)
         self.client = self.manager.client()
         self.client.start_channels()
-        self._ready = ensure_event_loop().create_task(
-            self.client.wait_for_ready(timeout=KERNEL_START_TIMEOUT))
+        self._ready = asyncio.ensure_future(_handshake(self.client, KERNEL_START_TIMEOUT))
 
     @property
     def pid(self) -> int | None:
@@ -73,9 +80,10 @@ class Kernel:
         self.client.allow_stdin = False
 
     def shutdown(self) -> None:
-        if not self._ready.done():
-            self._ready.cancel()
-        self.client.stop_channels()
+        if hasattr(self, "_ready"):
+            if not self._ready.done():
+                self._ready.cancel()
+            self.client.stop_channels()
         try:
             if self.manager.has_kernel:
                 # Also removes the connection file and the IPC sockets.
@@ -96,9 +104,17 @@ class Launcher:
         self.use_zygotes = not os.environ.get("HUNDRED_NO_ZYGOTE")
         self.zygotes: dict[tuple[str, frozenset[str]], Zygote] = {}
         self._preparing: threading.Thread | None = None
+        # The kernel that ``prepare`` launches once its zygotes are made, and for what request.
+        self._ahead: tuple[KernelRequest, asyncio.Future[Kernel | BaseException | None]] | None
+        self._ahead = None
 
     def close(self) -> None:
         self._finish_preparing()
+        if self._ahead is not None:
+            ahead = self._wait(self._ahead[1])
+            self._ahead = None
+            if isinstance(ahead, Kernel):
+                self.retire(ahead)
         for zygote in sorted(self.zygotes.values(), key=lambda z: -len(z.modules)):
             zygote.close()
             self.send(KernelGone(zygote.pid))
@@ -106,14 +122,35 @@ class Launcher:
 
     def launch(self, request: KernelRequest) -> Kernel | BaseException:
         """A kernel starting for ``request``, or why it could not be launched."""
+        if self._ahead is not None and self._ahead[0] == request:
+            self._finish_preparing()
+            ahead = self._wait(self._ahead[1])
+            self._ahead = None
+            if ahead is not None:
+                return ahead
+        self._finish_preparing()
+        return self._wait(self._launch(request))
+
+    def _wait(self, awaitable: Awaitable[T]) -> T:
+        """Run the worker's loop until ``awaitable`` is done (other notebooks' kernels that
+        are starting on it go on meanwhile)."""
+        from jupyter_core.utils import run_sync
+
+        async def result() -> T:
+            return await awaitable
+
+        return run_sync(result)()
+
+    async def _launch(self, request: KernelRequest) -> Kernel | BaseException:
+        """Launch on the worker's loop, through zygotes already made or made now."""
         self.count += 1
         prefix = str(Path(self.socket_dir) / f"{os.getpid()}-{self.count}")
-        zygote = self.zygote_for(request)
+        kernel = Kernel(request, prefix, self._zygote_for(request))
         try:
-            kernel = Kernel(request, prefix, zygote)
+            await kernel.start()
         except ZygoteFailed as error:
             self._give_up_zygotes(str(error))
-            return self.launch(request)
+            return await self._launch(request)
         except Exception as error:  # reported when the task runs
             return error
         if kernel.pid:
@@ -126,18 +163,32 @@ class Launcher:
         self._finish_preparing()
         return self._zygote_for(request)
 
-    def _zygote_for(self, request: KernelRequest) -> Zygote | None:
+    def _base_zygote(self, request: KernelRequest) -> Zygote | None:
+        """The zygote of the request's Python with no heavy imports, started if need be.
+
+        Only on the worker's main thread: Linux's parent-death signal follows the *thread*
+        that started a process, so a zygote started by the preparing thread would be killed
+        as soon as that thread ends.
+        """
         if not self._forks(request):
             return None
         python = request.python or sys.executable
         zygote = self.zygotes.get((python, frozenset()))
         if zygote is None:
+            assert threading.current_thread() is threading.main_thread()
             try:
                 zygote = Zygote.start(python, request.base_env or None)
             except OSError as error:
                 self._give_up_zygotes(str(error))
                 return None
             self._keep(python, zygote)
+        return zygote
+
+    def _zygote_for(self, request: KernelRequest) -> Zygote | None:
+        zygote = self._base_zygote(request)
+        if zygote is None:
+            return None
+        python = zygote.python
         for stop in request.preload:
             warmer = self.zygotes.get((python, stop))
             if warmer is None:
@@ -168,20 +219,38 @@ class Launcher:
         return all(zygote is not None and zygote.warm for zygote in found)
 
     def prepare(self, request: KernelRequest) -> None:
-        """Make ``request``'s zygotes in the background: their imports (seconds) overlap the
-        notebook that runs meanwhile; ``launch`` waits for them."""
+        """Make ``request``'s zygotes in the background, then launch its kernel: their imports
+        (seconds) and the kernel's start overlap the notebook that runs meanwhile on the
+        worker's loop; ``launch`` takes that kernel."""
+        from jupyter_core.utils import ensure_event_loop
+
         self._finish_preparing()
-        self._preparing = threading.Thread(target=self._prepare, args=(request,),
+        self._base_zygote(request)  # here: its children are the zygote's, not the thread's
+        loop = ensure_event_loop()
+        launched: asyncio.Future[Kernel | BaseException | None] = loop.create_future()
+        self._ahead = (request, launched)
+        self._preparing = threading.Thread(target=self._prepare, args=(request, loop, launched),
                                            name="hundred-warm-zygotes", daemon=True)
         self._preparing.start()
 
-    def _prepare(self, request: KernelRequest) -> None:
+    def _prepare(self, request: KernelRequest, loop: asyncio.AbstractEventLoop,
+                 launched: asyncio.Future[Kernel | BaseException | None]) -> None:
         try:
             zygote = self._zygote_for(request)
             if zygote is not None:
                 zygote.warm  # noqa: B018 -- reads its "ready" if the imports are done already
         except Exception:  # launch tries again in the foreground and reports it
-            pass
+            loop.call_soon_threadsafe(launched.set_result, None)
+            return
+
+        def settle(task: asyncio.Task[Kernel | BaseException]) -> None:
+            failed = task.cancelled() or task.exception() is not None
+            launched.set_result(None if failed else task.result())
+
+        def start() -> None:
+            loop.create_task(self._launch(request)).add_done_callback(settle)
+
+        loop.call_soon_threadsafe(start)
 
     def _finish_preparing(self) -> None:
         if self._preparing is not None and self._preparing is not threading.current_thread():
@@ -223,6 +292,47 @@ class Launcher:
         self.close()
         self.use_zygotes = False
         self.send(Notice(f"kernels start the ordinary way from now on: {why}"))
+
+
+async def _handshake(client: Any, timeout: float) -> None:
+    """Wait until the kernel answers on its shell and IOPub channels.
+
+    jupyter_client's ``wait_for_ready`` ends by waiting for 0.2 s of silence on IOPub, every
+    time: a fifth of a second per notebook. The kernel is ready, and IOPub connected, as soon
+    as IOPub carries the "idle" status of our own kernel_info request (a SUB socket that
+    joined late misses it: then ask again).
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        request = client.kernel_info()
+        if await _answered(client, request):
+            return
+        if not await client._async_is_alive():
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+
+async def _answered(client: Any, request: str) -> bool:
+    """Whether the kernel replied to ``request`` on shell and then went idle on IOPub."""
+    from queue import Empty
+
+    try:
+        while True:
+            reply = await client.shell_channel.get_msg(timeout=1)
+            if reply["parent_header"].get("msg_id") == request:
+                break
+        while True:  # the idle status follows the reply within milliseconds once connected
+            message = await client.iopub_channel.get_msg(timeout=0.2)
+            if (message["parent_header"].get("msg_id") == request
+                    and message["msg_type"] == "status"
+                    and message["content"].get("execution_state") == "idle"):
+                client._handle_kernel_info_reply(reply)
+                return True
+    except Empty:
+        return False
 
 
 def _own_python_specs(python: str) -> Any:
