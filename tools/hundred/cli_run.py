@@ -14,6 +14,8 @@ from hundred import results as store
 from hundred.cli_common import root_of
 from hundred.errors import HundredError
 
+WILL_BREAK_SHOWN = 3  # warnings of what breaks on upgrade `hundred status` lists per project
+
 
 def _shard(text: str) -> tuple[int, int]:
     match = re.fullmatch(r"(\d+)/(\d+)", text)
@@ -101,6 +103,11 @@ def cmd_status(args: argparse.Namespace) -> int:
             if run is not None and run.cause is not None and run.status == "failed":
                 print(f"{row.project}: {run.cause}; fix: {run.fix}")
                 break
+        for line in row.will_break[:WILL_BREAK_SHOWN]:
+            print(f"{row.project}: will break on upgrade: {line}")
+        if len(row.will_break) > WILL_BREAK_SHOWN:
+            print(f"{row.project}: will break on upgrade: and "
+                  f"{len(row.will_break) - WILL_BREAK_SHOWN} more ('hundred status --json')")
     for line in headline_lines(board):
         print(line)  # whole lines, never wrapped at the terminal's width
     return 0

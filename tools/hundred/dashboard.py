@@ -73,6 +73,17 @@ class Dashboard:
                 causes[failed.diagnosis.cause if failed.diagnosis else "undiagnosed"] += 1
         return causes
 
+    @property
+    def will_break(self) -> int:
+        """Projects whose latest run raised warnings of what breaks on upgrade."""
+        return sum(bool(progress.runs.deprecations) for progress in self.projects)
+
+    def will_break_text(self) -> str:
+        """``2 projects will break on upgrade (deprecation warnings)``; "" when none does."""
+        count = self.will_break
+        return (f"{count} project{'s' if count != 1 else ''} will break on upgrade "
+                "(deprecation warnings)" if count else "")
+
     def rot_text(self) -> str:
         """``failing by cause: 2 removed-api, 1 missing-package``; "" when nothing fails."""
         causes = self.rot
@@ -160,6 +171,8 @@ def headline_lines(board: Dashboard) -> list[str]:
     lines.append(f"streak: {current} week(s) running, longest {longest}")
     if board.rot_text():
         lines.append(board.rot_text())
+    if board.will_break:
+        lines.append(board.will_break_text())
     return lines
 
 
@@ -176,7 +189,8 @@ def readme_section(board: Dashboard) -> str:
         f"{board.run_settings.verify} run passed. "
         f"{board.count('in-progress')} in progress, {board.count('failing')} failing"
         + (f" ({board.rot_text().removeprefix('failing by cause: ')})." if board.rot
-           else "."), "",
+           else ".")
+        + (f" {board.will_break_text().capitalize()}." if board.will_break else ""), "",
         "| # | Project | Stage | Status | Headline metric |",
         "| --- | --- | --- | --- | --- |",
     ]
@@ -281,7 +295,9 @@ def _headline(board: Dashboard) -> str:
         f'<p>{board.count("in-progress")} in progress · {board.count("failing")} failing · '
         f"streak {current} week(s), longest {longest}</p>"
         + (f'<p class="hundred-rot">{_e(board.rot_text().capitalize())}</p>' if board.rot
-           else "") +
+           else "")
+        + (f'<p class="hundred-will-break">{_e(board.will_break_text().capitalize())}</p>'
+           if board.will_break else "") +
         f'<p class="hundred-pace">{pace_text}</p></div>'
     )
 
@@ -298,6 +314,9 @@ def _grid(board: Dashboard, post_url: PostUrl) -> str:
         writeup = progress.project.writeup
         title = (f"{number:03d} · {writeup.title} — {STATUS_LABEL[progress.status]} "
                  f"({writeup.kind}): {progress.reason}")
+        warned = len(progress.runs.deprecations)
+        if warned:
+            title += f"; will break on upgrade: {warned} deprecation warning(s)"
         classes = f"hundred-cell-{progress.status} hundred-kind-{writeup.kind}"
         url = post_url(progress)
         inner = f"{number}"

@@ -99,6 +99,26 @@ class Diagnosis(BaseModel):
         return f"{self.cause}: {self.explanation}; fix: {self.fix}"
 
 
+class Deprecation(BaseModel):
+    """What will break on upgrade: a deprecation or future warning raised while the notebook
+    ran (``hundred.deprecations``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    category: str  # DeprecationWarning, PendingDeprecationWarning or FutureWarning
+    message: str
+    library: str | None = None  # the package that warned (import name), when known
+    call: str | None = None  # the line of the notebook's cell that led to it
+    cell: int | None = None  # 1-based position of that cell in the notebook
+
+    def line(self) -> str:
+        """``cell 4: pandas: `df.swapaxes(0, 1)`: 'swapaxes' is deprecated…``"""
+        where = f"cell {self.cell}: " if self.cell is not None else ""
+        who = f"{self.library}: " if self.library else ""
+        call = f"`{self.call}`: " if self.call else ""
+        return f"{where}{who}{call}{self.message.splitlines()[0] if self.message else ''}"
+
+
 class RunResult(BaseModel):
     """The record of one run of one project's notebook with one profile."""
 
@@ -126,6 +146,7 @@ class RunResult(BaseModel):
     # The project environment it ran in (its lock's digest); None: the monorepo's shared one.
     environment: str | None = None
     diagnosis: Diagnosis | None = None  # a failed run's cause and fix
+    deprecations: list[Deprecation] = []  # what will break on upgrade
 
     @property
     def passed(self) -> bool:
@@ -311,6 +332,13 @@ class ProjectRuns:
         """The run whose metrics and notebook are published: the frozen one, else the latest
         verifying run."""
         return self.frozen if self.frozen is not None else self.verify
+
+    @property
+    def deprecations(self) -> list[Deprecation]:
+        """What will break on upgrade: the warnings of the latest verifying run, else of the
+        latest published one (or the frozen run)."""
+        run = next((r for r in (self.verify, self.publish, self.frozen) if r is not None), None)
+        return list(run.deprecations) if run is not None else []
 
 
 def project_runs(root: Path, project: str, *, verify: str, publish: str) -> ProjectRuns:

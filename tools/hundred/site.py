@@ -171,6 +171,24 @@ def _when(run: RunResult) -> str:
     return run.started_at.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def will_break_box(runs: ProjectRuns) -> str:
+    """The admonition of what will break on upgrade ("" when the run raised no deprecation)."""
+    found = runs.deprecations
+    if not found:
+        return ""
+    lines = [f'\n!!! warning "Will break on upgrade: {len(found)} deprecation '
+             f'warning{"s" if len(found) != 1 else ""}"',
+             "    The latest run raised these warnings: the calls still work today and stop "
+             "working when the library removes them.", ""]
+    for found_one in found:
+        where = f"cell {found_one.cell}: " if found_one.cell is not None else ""
+        who = f"**{found_one.library}**: " if found_one.library else ""
+        call = f"`{_one_line(found_one.call)}`: " if found_one.call else ""
+        message = _one_line(found_one.message).replace("<", "&lt;")
+        lines.append(f"    - {where}{who}{call}{message}")
+    return "\n".join(lines) + "\n"
+
+
 def results_box(project: Project, runs: ProjectRuns) -> str:
     """The admonition at the top of a post: verification status and headline metrics."""
     number = f"{project.number:03d}"
@@ -271,7 +289,9 @@ def build_post(root: Path, project: Project, *, links: Links,
     parts = [_front_matter(project, runs)]
     if writeup.summary:
         parts.append(f"*{writeup.summary}*\n")
-    parts += [results_box(project, runs), "\n<!-- more -->\n", body.strip(), "", notebook]
+    warned = will_break_box(runs)
+    parts += [results_box(project, runs), *([warned] if warned else []), "\n<!-- more -->\n",
+              body.strip(), "", notebook]
     return Post(project, post_path(project), "\n".join(parts), {**assets, **figures},
                 draft=writeup.draft, notebook_html=notebook_html)
 

@@ -28,6 +28,7 @@ class RunSummary:
     frozen: bool  # the committed frozen run
     cause: str | None = None  # a failed run's diagnosis (``hundred.diagnosis``)
     fix: str | None = None
+    will_break: int = 0  # deprecation warnings it raised (``hundred.deprecations``)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class StatusRow:
     reason: str
     runs: dict[str, RunSummary | None]  # by profile: the verifying one, then the published one
     problems: list[str] = field(default_factory=list)  # corrupt records, invalid writeups
+    will_break: list[str] = field(default_factory=list)  # what breaks on upgrade, one per line
 
     @property
     def failing(self) -> bool:
@@ -72,7 +74,8 @@ def _row(root: Path, progress: ProjectProgress, board: Dashboard) -> StatusRow:
     return StatusRow(
         project=progress.project.name.folder, number=progress.project.number,
         title=progress.project.writeup.title, verified=progress.status, reason=progress.reason,
-        runs=summaries, problems=[c.message(root) for c in runs.corrupt])
+        runs=summaries, problems=[c.message(root) for c in runs.corrupt],
+        will_break=[d.line() for d in runs.deprecations])
 
 
 def _summary(run: RunResult, *, stale: bool, frozen: bool) -> RunSummary:
@@ -81,7 +84,8 @@ def _summary(run: RunResult, *, stale: bool, frozen: bool) -> RunSummary:
                       duration=run.duration, metric=run.headline_text(), stale=stale,
                       frozen=frozen,
                       cause=run.diagnosis.cause if run.diagnosis else None,
-                      fix=run.diagnosis.fix if run.diagnosis else None)
+                      fix=run.diagnosis.fix if run.diagnosis else None,
+                      will_break=len(run.deprecations))
 
 
 def status_document(root: Path, board: Dashboard) -> dict[str, Any]:
@@ -92,6 +96,7 @@ def status_document(root: Path, board: Dashboard) -> dict[str, Any]:
         "target": board.settings.target, "done": board.done,
         "in_progress": board.count("in-progress"),
         "failing": board.count("failing") + len(board.invalid),
+        "will_break_on_upgrade": board.will_break,
         "pace_per_week": round(pace.per_week, 3),
         "projected_finish": pace.projected_finish.isoformat() if pace.projected_finish else None,
         "projects": [_row_document(row) for row in rows],
@@ -104,5 +109,6 @@ def _row_document(row: StatusRow) -> dict[str, Any]:
         "verified": row.verified, "reason": row.reason}
     for profile, run in row.runs.items():
         document[profile] = None if run is None else asdict(run)
-    document.update(failing=row.failing, stale=row.stale, problems=row.problems)
+    document.update(failing=row.failing, stale=row.stale, problems=row.problems,
+                    will_break_on_upgrade=row.will_break)
     return document

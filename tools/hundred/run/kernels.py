@@ -61,8 +61,11 @@ class Kernel:
         """Start the kernel process and connect to it; ``wait_ready`` waits for its answer."""
         import asyncio
 
+        from hundred.deprecations import kernel_arguments
+
         given = {"env": self.request.env} if self.request.env else {}  # else jupyter_client's
-        await self.manager.start_kernel(cwd=str(self.request.cwd), **given)
+        await self.manager.start_kernel(cwd=str(self.request.cwd),
+                                        extra_arguments=kernel_arguments(), **given)
         self.client = self.manager.client()
         self.client.start_channels()
         self._ready = asyncio.ensure_future(_handshake(self.client, KERNEL_START_TIMEOUT))

@@ -15,7 +15,10 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from multiprocessing.connection import Connection
+from pathlib import Path
 
+from hundred.deprecations import VARIABLE as DEPRECATIONS
+from hundred.deprecations import recorded
 from hundred.environments import kernel_variables, zygote_variables
 from hundred.installs import fresh_layer, remove_layer
 from hundred.metrics import metrics_in
@@ -86,10 +89,11 @@ def kernel_request(task: Task, threads: int | None = None) -> KernelRequest:
     """The kernel ``task`` needs: its environment's Python, its own fresh pip layer, its share
     of the CPUs' threads."""
     layer = fresh_layer(task.layer)
+    recording = {DEPRECATIONS: str(deprecations_file(task))}
     return KernelRequest(
         kernel_name=task.kernel_name, cwd=task.folder,
         python=str(task.environment.python) if task.environment else None,
-        env=with_threads(kernel_variables(task.environment, layer), threads),
+        env=with_threads({**kernel_variables(task.environment, layer), **recording}, threads),
         base_env=with_threads(zygote_variables(task.environment), threads),
         preload=task.preload)
 
@@ -106,6 +110,7 @@ def run_task(task: Task, launched: tuple[KernelRequest, Kernel | BaseException],
     clock = time.perf_counter()
     task.partial.parent.mkdir(parents=True, exist_ok=True)
     task.partial.unlink(missing_ok=True)  # an earlier run's notebook says nothing of this one
+    deprecations_file(task).unlink(missing_ok=True)
     watch = CellWatch(task.project, send, task.max_output)
     request, kernel = launched
     ready, attempts = launcher.ready(kernel, request)
@@ -119,7 +124,15 @@ def run_task(task: Task, launched: tuple[KernelRequest, Kernel | BaseException],
     finally:
         remove_layer(task.layer)  # what the notebook installed was for this run only
     notes = [f"cell {cell}: its output was cut at {task.max_output:,} bytes" for cell in watch.cut]
-    return _result(task, started, time.perf_counter() - clock, failed, attempts, notes)
+    result = _result(task, started, time.perf_counter() - clock, failed, attempts, notes)
+    found = recorded(deprecations_file(task), task.partial)
+    deprecations_file(task).unlink(missing_ok=True)
+    return result.model_copy(update={"deprecations": found}) if found else result
+
+
+def deprecations_file(task: Task) -> Path:
+    """Where the task's kernel writes the deprecations it raises (``hundred.deprecations``)."""
+    return task.partial.with_suffix(".deprecations.jsonl")
 
 
 def _execute(task: Task, kernel: Kernel, watch: CellWatch) -> Classified | None:
