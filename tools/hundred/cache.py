@@ -34,6 +34,7 @@ from typing import Any
 from hundred.catalog import Project
 from hundred.environments import EnvironmentFailed, Lock, needs_environment, read_lock
 from hundred.errors import HundredError
+from hundred.packages import distribution_of
 
 # Folders of a project that hold outputs, not sources.
 NOT_SOURCES = frozenset({"data", "runs", "__pycache__", ".ipynb_checkpoints"})
@@ -47,16 +48,6 @@ SHARED = Path("tools")
 TOOL = "hundred"
 # A file modified this recently may change again within the clock's resolution: not remembered.
 RACY_SECONDS = 2.0
-# Import names whose distribution is named otherwise (checked before a full scan).
-DISTRIBUTION_OF = {
-    "sklearn": "scikit-learn",
-    "yaml": "PyYAML",
-    "PIL": "pillow",
-    "cv2": "opencv-python",
-    "skimage": "scikit-image",
-    "bs4": "beautifulsoup4",
-    "mpl_toolkits": "matplotlib",
-}
 _MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 
 
@@ -181,7 +172,7 @@ def _all_distributions() -> Mapping[str, list[str]]:
 @cache
 def installed_version(module: str) -> tuple[str, str] | None:
     """``(distribution, version)`` of the installed package providing ``module``, if any."""
-    candidates = [DISTRIBUTION_OF.get(module, module)]
+    candidates = [distribution_of(module)]
     for name in candidates:
         try:
             return name, metadata.version(name)

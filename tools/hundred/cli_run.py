@@ -179,7 +179,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return run_mkdocs(root_of(args), "serve", "--dev-addr", args.dev_addr)
 
 
-def _add_execution_options(parser: argparse.ArgumentParser) -> None:
+def add_execution_options(parser: argparse.ArgumentParser) -> None:
     """What `hundred run`, `build` and `publish` take to execute notebooks."""
     parser.add_argument("--jobs", "-j", type=_jobs, default=os.cpu_count() or 1,
                         help="notebooks at once (default: CPU count)")
@@ -193,7 +193,7 @@ def add_commands(sub: Any) -> None:
                      help="numbers (042) or folder names; default: every project")
     run.add_argument("--profile", default=None,
                      help="parameter set: smoke (the default: [tool.hundred] verify), full, …")
-    _add_execution_options(run)
+    add_execution_options(run)
     run.add_argument("--shard", type=_shard, help="run shard K of N (K/N), for CI matrices")
     run.add_argument("--force", action="store_true", help="ignore the cache: run everything")
     run.add_argument("--changed-since", metavar="GITREF",
@@ -207,11 +207,11 @@ def add_commands(sub: Any) -> None:
     status.set_defaults(handler=cmd_status)
 
     build = sub.add_parser("build", help="run what changed (smoke), then build the site")
-    _add_execution_options(build)
+    add_execution_options(build)
     build.set_defaults(handler=cmd_build)
 
     publish = sub.add_parser("publish", help="check git, build, deploy the site to gh-pages")
-    _add_execution_options(publish)
+    add_execution_options(publish)
     publish.add_argument("--remote", default="origin",
                          help="git remote to push the gh-pages branch to (default: origin)")
     publish.add_argument("--allow-dirty", action="store_true",

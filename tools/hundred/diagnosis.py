@@ -19,18 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from hundred.packages import distribution_of
 from hundred.results import CellFailure, Diagnosis, FailureKind, RunResult
-
-# Import names whose distribution on the package index is named otherwise.
-DISTRIBUTIONS = {
-    "sklearn": "scikit-learn", "cv2": "opencv-python", "bs4": "beautifulsoup4",
-    "PIL": "pillow", "yaml": "PyYAML", "skimage": "scikit-image", "dateutil": "python-dateutil",
-    "dotenv": "python-dotenv", "Crypto": "pycryptodome", "docx": "python-docx",
-    "pptx": "python-pptx", "mpl_toolkits": "matplotlib", "google.protobuf": "protobuf",
-    "tensorflow_hub": "tensorflow-hub", "ydata_profiling": "ydata-profiling",
-    "pandas_profiling": "ydata-profiling", "umap": "umap-learn", "gym": "gymnasium",
-    "Levenshtein": "python-Levenshtein", "serial": "pyserial", "attr": "attrs",
-}
 
 
 @dataclass(frozen=True)
@@ -171,7 +161,7 @@ def _missing_package(ename: str, evalue: str, trace: str, cells: Sequence[str],
     top = module.split(".")[0]
     if module != top and not _imports_directly(cells, top):
         return None  # a submodule of an installed package: not a package to add
-    distribution = DISTRIBUTIONS.get(module) or DISTRIBUTIONS.get(top) or top
+    distribution = distribution_of(module)
     return Diagnosis(cause="missing-package", library=distribution,
                      explanation=f"the package {distribution} (import {top}) is not installed",
                      fix=f"add it to the project's requirements.txt: hundred add {project} "
