@@ -206,3 +206,57 @@ def test_the_dashboard_readme_and_status_show_rot_by_cause(rotten: dict[str, Any
     assert f"failing ({len(MIGRATIONS)} removed-api, " in readme_section(board)
     home = dashboard_html(board, lambda progress: None)
     assert f'<p class="hundred-rot">Failing by cause: {len(MIGRATIONS)} removed-api, ' in home
+
+
+@pytest.fixture
+def memory_limited() -> Any:
+    """A memory cgroup of 600 MB that a process joins, or a skip where none can be made."""
+    import os
+    import uuid
+
+    name = f"hundred-test-{uuid.uuid4().hex[:8]}"
+    v1 = Path("/sys/fs/cgroup/memory") / name
+    try:
+        v1.mkdir()
+        (v1 / "memory.limit_in_bytes").write_text(str(600 * 1024 * 1024))
+    except OSError as error:
+        pytest.skip(f"no memory cgroup can be made here ({error})")
+
+    def join() -> None:  # in the child, before it executes
+        (v1 / "cgroup.procs").write_text(str(os.getpid()))
+
+    yield join
+    for _ in range(50):  # the cgroup empties as its last processes are reaped
+        try:
+            v1.rmdir()
+            break
+        except OSError:
+            import time
+
+            time.sleep(0.1)
+
+
+def test_a_kernel_the_oom_killer_kills_is_diagnosed_out_of_memory(
+        tmp_path: Path, memory_limited: Any) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    root = tmp_path / "mono"
+    (root / "projects").mkdir(parents=True)
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    make_project(root, "001-greedy", ["print('before')", "hog = b'x' * (3 * 1024 ** 3)"])
+    make_project(root, "002-modest", ["print('fits')"])
+    hundred = "import sys\nfrom hundred.cli import main\nsys.exit(main(sys.argv[1:]))"
+    done = subprocess.run([sys.executable, "-c", hundred, "-C", str(root), "run", "--jobs", "1"],
+                          preexec_fn=memory_limited, capture_output=True, text=True, timeout=300)
+
+    assert done.returncode == 1, done.stderr
+    greedy = record(root, "001-greedy")
+    assert greedy["failure"] == "dead-kernel" and greedy["out_of_memory"] is True
+    assert greedy["diagnosis"]["cause"] == "out-of-memory"
+    assert any("out-of-memory killer" in note for note in greedy["notes"])
+    modest = record(root, "002-modest")  # the run went on
+    assert modest["status"] == "passed" and modest["out_of_memory"] is False

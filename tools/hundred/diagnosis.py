@@ -270,5 +270,6 @@ def diagnosed(root: Path, result: RunResult) -> RunResult:
                  cell_sources(root / "projects" / result.project / "notebook.ipynb")]
     except (OSError, ValueError):  # not a notebook: its failure says so already
         cells = []
-    found = diagnose(result.failure, result.error, cells, project=result.project)
+    found = diagnose(result.failure, result.error, cells, project=result.project,
+                     out_of_memory=result.out_of_memory)
     return result.model_copy(update={"diagnosis": found})

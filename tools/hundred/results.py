@@ -27,7 +27,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hundred.errors import HundredError
 
-RunStatus = Literal["passed", "failed"]
+# "imported": the outputs a notebook had when ``hundred adopt`` brought it in, as committed in
+# the source; never a verification (``passed`` is false, and it is kept under its own name).
+RunStatus = Literal["passed", "failed", "imported"]
 # What a project's runs say of it: its latest verifying run passed, something failed, or nothing
 # ran yet (the blog's badge and the Projects page show it).
 Verification = Literal["verified", "failing", "not-run"]
@@ -48,6 +50,8 @@ RUNS = STATE / "runs"
 # What `hundred readme` commits beside the badge: the verifying run behind each "done" in the
 # README, so that a fresh clone (no .hundred/) reaches the same verdicts as the README.
 LEDGER = Path("docs") / "assets" / "progress.json"
+# The profile name of an adopted notebook's imported record: projects/<project>/runs/imported.*
+IMPORTED = "imported"
 
 
 class Metric(BaseModel):
@@ -147,6 +151,7 @@ class RunResult(BaseModel):
     environment: str | None = None
     diagnosis: Diagnosis | None = None  # a failed run's cause and fix
     deprecations: list[Deprecation] = []  # what will break on upgrade
+    out_of_memory: bool = False  # its kernel died while the OOM killer struck its cgroup
 
     @property
     def passed(self) -> bool:
@@ -167,6 +172,8 @@ class RunResult(BaseModel):
         """One line: what failed, where, and the exception."""
         if self.passed:
             return f"passed in {self.duration:.1f}s"
+        if self.status == "imported":
+            return "imported: outputs as originally committed, not verified"
         where = f" in {self.error.where()}" if self.error and self.error.cell else ""
         what = f": {self.error.ename}: {_one_line(self.error.evalue)}" if self.error else ""
         return f"{self.failure}{where}{what}"
@@ -314,6 +321,9 @@ class ProjectRuns:
     frozen: RunResult | None
     ledger: dict[str, str] | None = None  # the committed verification, when no run is here
     corrupt: tuple[Corrupt, ...] = ()
+    # An adopted notebook's outputs as originally committed (``hundred adopt``): shown until
+    # hundred runs it, never counted as a run.
+    imported: RunResult | None = None
 
     @property
     def status(self) -> Verification:
@@ -358,6 +368,7 @@ def project_runs(root: Path, project: str, *, verify: str, publish: str) -> Proj
         publish=read(latest_path(root, project, publish)),
         frozen=read(frozen_path(root, project, publish)),
         ledger=None if verifying is not None else read_ledger(root).get(project),
+        imported=read(frozen_path(root, project, IMPORTED)),
         corrupt=tuple(corrupt),
     )
 

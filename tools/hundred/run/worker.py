@@ -35,6 +35,7 @@ from hundred.run.failures import (
 )
 from hundred.run.kernels import KERNEL_START_TIMEOUT, Kernel, KernelRequest, Launcher
 from hundred.run.lifetime import die_with_parent
+from hundred.run.memory import oom_kills
 from hundred.run.plan import Task, python_version
 from hundred.run.preload import with_threads
 
@@ -114,6 +115,7 @@ def run_task(task: Task, launched: tuple[KernelRequest, Kernel | BaseException],
     watch = CellWatch(task.project, send, task.max_output)
     request, kernel = launched
     ready, attempts = launcher.ready(kernel, request)
+    kills = oom_kills()
     failed: Classified | None = None
     try:
         if isinstance(ready, BaseException):
@@ -124,10 +126,16 @@ def run_task(task: Task, launched: tuple[KernelRequest, Kernel | BaseException],
     finally:
         remove_layer(task.layer)  # what the notebook installed was for this run only
     notes = [f"cell {cell}: its output was cut at {task.max_output:,} bytes" for cell in watch.cut]
+    after = oom_kills() if failed is not None and failed.kind == "dead-kernel" else None
+    struck = after - kills if after is not None and kills is not None else 0
+    out_of_memory = struck > 0
+    if out_of_memory:
+        notes.append("the kernel was killed by the out-of-memory killer (its memory cgroup "
+                     f"counted {struck} kill(s) while it ran)")
     result = _result(task, started, time.perf_counter() - clock, failed, attempts, notes)
     found = recorded(deprecations_file(task), task.partial)
     deprecations_file(task).unlink(missing_ok=True)
-    return result.model_copy(update={"deprecations": found}) if found else result
+    return result.model_copy(update={"deprecations": found, "out_of_memory": out_of_memory})
 
 
 def deprecations_file(task: Task) -> Path:
