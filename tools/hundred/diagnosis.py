@@ -74,6 +74,24 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("matplotlib", "3.6", "OSError",
               r"'seaborn[-\w]*' is not a valid package style",
               "plt.style.use('seaborn')", "plt.style.use('seaborn-v0_8')"),
+    Migration("seaborn", "0.12", "TypeError",
+              r"\w+plot\(\) takes from 0 to 1 positional arguments but \d+ were given",
+              "positional x and y, as in sns.barplot(x, y)",
+              "keyword arguments: sns.barplot(x=..., y=..., data=...)"),
+    Migration("keras", "3.0", "ValueError", r"Argument\(s\) not recognized: \{'lr'",
+              "optimizers' lr=", "learning_rate="),
+    Migration("keras", "3.0", "ImportError",
+              r"cannot import name 'ImageDataGenerator' from 'keras\.preprocessing",
+              "keras.preprocessing.image.ImageDataGenerator",
+              "keras.utils.image_dataset_from_directory() and preprocessing layers such as "
+              "keras.layers.RandomFlip"),
+    Migration("keras", "2.0", "TypeError", r"fit\(\) got an unexpected keyword argument "
+              r"'nb_epoch'", "fit(nb_epoch=...)", "fit(epochs=...)"),
+    Migration("tensorflow", "2.0", "AttributeError",
+              r"module 'tensorflow' has no attribute '(Session|placeholder|get_default_graph|"
+              r"global_variables_initializer|ConfigProto|train)'",
+              "TensorFlow 1 graphs and sessions (tf.Session, tf.placeholder…)",
+              "eager code and tf.function, or tf.compat.v1 while you port it"),
     Migration("pydantic", "2.0", "PydanticImportError",
               r"`BaseSettings` has been moved to the `pydantic-settings` package",
               "pydantic.BaseSettings", "from pydantic_settings import BaseSettings "
