@@ -54,14 +54,17 @@ def switched_off() -> Iterator[None]:
     from hundred import deprecations
     from hundred.run import runner
 
-    diagnosed, arguments = runner.diagnosed, deprecations.kernel_arguments
-    runner.diagnosed = lambda root, result: result  # type: ignore[assignment]
-    deprecations.kernel_arguments = list  # type: ignore[assignment]
+    patched: list[tuple[dict[str, object], str, object]] = [
+        (vars(runner), "diagnosed", lambda root, result: result),
+        (vars(deprecations), "kernel_arguments", list)]
+    saved = [(space, name, space[name]) for space, name, _ in patched]
+    for space, name, value in patched:
+        space[name] = value
     try:
         yield
     finally:
-        runner.diagnosed = diagnosed  # type: ignore[assignment]
-        deprecations.kernel_arguments = arguments  # type: ignore[assignment]
+        for space, name, value in saved:
+            space[name] = value
 
 
 def measure(root: Path, jobs: int, *, doctor: bool) -> tuple[float, int, int]:
