@@ -165,12 +165,14 @@ def test_ctrl_c_with_a_thousand_projects_queued(tmp_path: Path) -> None:
 def test_a_worker_that_dies_fails_its_notebook_alone(tmp_path: Path) -> None:
     root = tmp_path / "mono"
     (root / "projects").mkdir(parents=True)
+    # The worker that talks to this kernel named its IPC sockets after its pid (the kernel's
+    # zygote may be the run's, shared by the workers: not an ancestor to climb to).
     kill_worker = (
-        "import os, signal\n"
-        "pid = os.getppid()\n"
-        "while b'zygote' in open(f'/proc/{pid}/cmdline', 'rb').read():\n"
-        "    pid = int(open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[1])\n"
-        "os.kill(pid, signal.SIGKILL)"
+        "import json, os, signal\n"
+        "from pathlib import Path\n"
+        "from ipykernel import get_connection_file\n"
+        "prefix = json.loads(Path(get_connection_file()).read_text())['ip']\n"
+        "os.kill(int(Path(prefix).name.split('-')[0]), signal.SIGKILL)"
     )
     make_project(root, "001-kills-its-worker", [kill_worker])
     for number in range(2, 8):

@@ -38,6 +38,7 @@ state = {"modules": sorted(sys.modules), "path": sys.path, "cwd": os.getcwd(),
          "threads": sorted(t.name for t in threading.enumerate()), "fds": descriptors(),
          "tasks": len(os.listdir("/proc/self/task")), "backend": plt.get_backend(),
          "torch_seed": torch.initial_seed(), "python_random": random.random(),
+         "parent": os.getppid(),
          "numpy_random": np.random.rand(3).tolist(), "torch_random": torch.rand(3).tolist()}
 print(json.dumps(state))"""
 
@@ -60,18 +61,32 @@ def _printed(root: Path, folder: str) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The same two notebooks run forked from warm zygotes and started afresh."""
+    """The same two notebooks run forked from warm zygotes (by one worker; by two workers
+    sharing their zygotes) and started afresh."""
     forked = _monorepo(tmp_path_factory.mktemp("forked") / "mono")
     fresh = tmp_path_factory.mktemp("fresh") / "mono"
+    shared = tmp_path_factory.mktemp("shared") / "mono"
     shutil.copytree(forked, fresh)
-    for root in (forked, fresh):
+    shutil.copytree(forked, shared)
+    for root in (forked, fresh, shared):
         (root / "pyproject.toml").write_text("[tool.hundred]\n")
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("HUNDRED_NO_ZYGOTE", raising=False)
         assert main(["-C", str(forked), "run", "--jobs", "1"]) == 0
+        assert main(["-C", str(shared), "run", "--jobs", "2"]) == 0
         patch.setenv("HUNDRED_NO_ZYGOTE", "1")
         assert main(["-C", str(fresh), "run", "--jobs", "1"]) == 0
-    return {"forked": forked, "fresh": fresh}
+    return {"forked": forked, "fresh": fresh, "shared": shared}
+
+
+def test_two_workers_fork_their_kernels_from_the_same_warm_process(
+    runs: dict[str, Path]
+) -> None:
+    """The heavy imports are done once for the run, not once per worker."""
+    first = _printed(runs["shared"], "001-first")[1]
+    second = _printed(runs["shared"], "002-second")[1]
+    assert first["parent"] == second["parent"]
+    assert _printed(runs["shared"], "001-first")[0] == ["numpy", "torch"]
 
 
 def test_a_forked_kernel_starts_with_its_notebooks_heavy_imports(runs: dict[str, Path]) -> None:
@@ -79,22 +94,25 @@ def test_a_forked_kernel_starts_with_its_notebooks_heavy_imports(runs: dict[str,
     assert _printed(runs["fresh"], "001-first")[0] == []
 
 
+@pytest.mark.parametrize("how", ["forked", "shared"])
 def test_a_forked_kernel_holds_exactly_the_modules_a_fresh_one_does(
-    runs: dict[str, Path]
+    runs: dict[str, Path], how: str
 ) -> None:
-    forked = _printed(runs["forked"], "002-second")[1]
+    forked = _printed(runs[how], "002-second")[1]
     fresh = _printed(runs["fresh"], "002-second")[1]
     assert set(forked["modules"]) - set(fresh["modules"]) == set()
     assert set(fresh["modules"]) - set(forked["modules"]) == set()
     def here(paths: list[str], root: Path) -> list[str]:  # each monorepo's own paths as ROOT
         return [path.replace(str(root), "ROOT") for path in paths]
 
-    assert here(forked["path"], runs["forked"]) == here(fresh["path"], runs["fresh"])
-    assert here([forked["cwd"]], runs["forked"]) == here([fresh["cwd"]], runs["fresh"])
+    assert here(forked["path"], runs[how]) == here(fresh["path"], runs["fresh"])
+    assert here([forked["cwd"]], runs[how]) == here([fresh["cwd"]], runs["fresh"])
 
 
-def test_a_forked_kernel_shares_no_threads_or_open_files(runs: dict[str, Path]) -> None:
-    forked = _printed(runs["forked"], "002-second")[1]
+@pytest.mark.parametrize("how", ["forked", "shared"])
+def test_a_forked_kernel_shares_no_threads_or_open_files(runs: dict[str, Path],
+                                                         how: str) -> None:
+    forked = _printed(runs[how], "002-second")[1]
     fresh = _printed(runs["fresh"], "002-second")[1]
 
     def unnumbered(names: list[str]) -> list[str]:  # Thread-3 and Thread-2 are the same thread
@@ -107,7 +125,7 @@ def test_a_forked_kernel_shares_no_threads_or_open_files(runs: dict[str, Path]) 
 
 def test_random_states_are_a_fresh_kernels(runs: dict[str, Path]) -> None:
     """Two kernels forked from one zygote draw different numbers, as two fresh ones do."""
-    for tool in ("forked", "fresh"):
+    for tool in ("forked", "shared", "fresh"):
         first = _printed(runs[tool], "001-first")[1]
         second = _printed(runs[tool], "002-second")[1]
         for generator in ("python_random", "numpy_random", "torch_random", "torch_seed"):

@@ -100,12 +100,17 @@ class Kernel:
 class Launcher:
     """Launches a worker's kernels, through zygotes unless HUNDRED_NO_ZYGOTE is set."""
 
-    def __init__(self, socket_dir: str, send: Callable[[WorkerEvent], None]) -> None:
+    def __init__(self, socket_dir: str, send: Callable[[WorkerEvent], None],
+                 shared: Zygote | None = None) -> None:
+        """``shared``: the run's zygote of the shared environment, which the other workers
+        fork from too (``SharedZygote``); without it, the launcher starts its own."""
         self.socket_dir = socket_dir
         self.send = send
         self.count = 0
         self.use_zygotes = not os.environ.get("HUNDRED_NO_ZYGOTE")
         self.zygotes: dict[tuple[str, frozenset[str]], Zygote] = {}
+        if shared is not None and self.use_zygotes:
+            self.zygotes[(shared.python, frozenset())] = shared
         self._preparing: threading.Thread | None = None
         # The kernel that ``prepare`` launches once its zygotes are made, and for what request.
         self._ahead: tuple[KernelRequest, asyncio.Future[Kernel | BaseException | None]] | None
@@ -120,7 +125,8 @@ class Launcher:
                 self.retire(ahead)
         for zygote in sorted(self.zygotes.values(), key=lambda z: -len(z.modules)):
             zygote.close()
-            self.send(KernelGone(zygote.pid))
+            if not zygote.shared:
+                self.send(KernelGone(zygote.pid))
         self.zygotes.clear()
 
     def launch(self, request: KernelRequest) -> Kernel | BaseException:
@@ -262,7 +268,8 @@ class Launcher:
 
     def _keep(self, python: str, zygote: Zygote) -> None:
         self.zygotes[(python, zygote.modules)] = zygote
-        self.send(KernelStarted(zygote.pid))
+        if not zygote.shared:  # a shared one is the run's: it ends with it, not with us
+            self.send(KernelStarted(zygote.pid))
 
     def ready(self, kernel: Kernel | BaseException, request: KernelRequest
               ) -> tuple[Kernel | BaseException, int]:

@@ -13,6 +13,7 @@ import contextlib
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import time
 from collections import deque
@@ -23,6 +24,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from hundred.environments import zygote_variables
 from hundred.results import RunResult
 from hundred.run.events import (
     Finished,
@@ -35,7 +37,7 @@ from hundred.run.events import (
     WorkerEvent,
 )
 from hundred.run.plan import Task
-from hundred.run.preload import thread_share
+from hundred.run.preload import thread_share, with_threads
 from hundred.run.signals import Stop
 from hundred.run.worker import (
     interrupted_result,
@@ -43,6 +45,7 @@ from hundred.run.worker import (
     worker_failed_result,
     worker_main,
 )
+from hundred.run.zygote import SharedZygote
 
 POLL = 0.2  # seconds between checks for a stop request while waiting for workers
 GONE_WITHIN = 5.0  # seconds to wait for killed processes to disappear
@@ -83,10 +86,13 @@ class Pool:
         self.context = get_context("fork")
         self._ticked = time.monotonic()
         self._idle_deaths = 0
+        self._started = 0  # workers started: the first ``jobs`` share ``self.shared``
+        self.shared: SharedZygote | None = None
 
     def run(self) -> Outcome:
         stopped = False
         try:
+            self.shared = self._shared_zygote()
             for _ in range(self.jobs):
                 if self.stop.requested:
                     break
@@ -100,19 +106,39 @@ class Pool:
             stopped = True
         finally:
             running = self._stop_all()
+            if self.shared is not None:
+                self.shared.close()
             for task in running if stopped else []:
                 self._finished(interrupted_result(task, self.stop.name))
             shutil.rmtree(self.socket_dir, ignore_errors=True)  # sockets of killed kernels
         return Outcome([self.results[t.project] for t in self.tasks if t.project in self.results],
                        stopped or len(self.results) < self.total)
 
+    def _shared_zygote(self) -> SharedZygote | None:
+        """One zygote of the shared environment for every worker, when several workers run
+        projects of it: what their notebooks import is then imported once, not per worker."""
+        shared_projects = [t for t in self.tasks if t.environment is None
+                           and t.kernel_name in ("python3", "python")]
+        if self.jobs < 2 or not shared_projects or os.environ.get("HUNDRED_NO_ZYGOTE"):
+            return None
+        env = with_threads(zygote_variables(None), thread_share(self.jobs))
+        try:
+            return SharedZygote(sys.executable, env, self.jobs)
+        except OSError:  # each worker starts its own, and says why if that fails too
+            return None
+
     def _start_worker(self) -> None:
         ours, theirs = self.context.Pipe(duplex=True)
+        index = self._started
+        self._started += 1
         process = self.context.Process(
             target=worker_main, args=(theirs, self.socket_dir, os.getpid(),
-                                      thread_share(self.jobs)), daemon=True)
+                                      thread_share(self.jobs), self.shared, index),
+            daemon=True)
         process.start()
         theirs.close()
+        if self.shared is not None:
+            self.shared.forked(index)
         self.workers.append(_Worker(process, ours))
 
     def _step(self) -> None:

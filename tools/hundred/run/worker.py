@@ -38,12 +38,15 @@ from hundred.run.lifetime import die_with_parent
 from hundred.run.memory import oom_kills
 from hundred.run.plan import Task, python_version
 from hundred.run.preload import with_threads
+from hundred.run.zygote import SharedZygote
 
 
 def worker_main(conn: Connection, socket_dir: str, parent: int,
-                threads: int | None = None) -> None:
+                threads: int | None = None, shared: SharedZygote | None = None,
+                index: int = -1) -> None:
     """Take tasks until the orchestrator answers None (or is gone); each kernel's thread
-    pools get ``threads`` (``thread_share``)."""
+    pools get ``threads`` (``thread_share``); worker ``index`` forks the shared environment's
+    kernels through ``shared`` (``SharedZygote``), with the other workers."""
     die_with_parent(signal.SIGKILL, parent=parent)
     for signum in (signal.SIGINT, signal.SIGTERM):  # the orchestrator decides when we stop
         signal.signal(signum, signal.SIG_IGN)
@@ -60,7 +63,7 @@ def worker_main(conn: Connection, socket_dir: str, parent: int,
         task: Task | None = conn.recv()
         return task
 
-    launcher = Launcher(socket_dir, send)
+    launcher = Launcher(socket_dir, send, shared.for_worker(index) if shared else None)
     try:
         current = ask()
         launched = launch(launcher, kernel_request(current, threads)) if current else None

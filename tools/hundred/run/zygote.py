@@ -56,12 +56,14 @@ class Zygote:
 
     def __init__(self, channel: socket.socket, pid: int, python: str,
                  modules: frozenset[str] = frozenset(),
-                 process: subprocess.Popen[bytes] | None = None) -> None:
+                 process: subprocess.Popen[bytes] | None = None, *,
+                 shared: bool = False) -> None:
         self._channel = channel
         self.pid = pid
         self.python = python
         self.modules = modules
         self.process = process
+        self.shared = shared  # other workers use it too: closing it only lets go of it
         self._ready = False
 
     @property
@@ -86,20 +88,8 @@ class Zygote:
     @classmethod
     def start(cls, python: str = sys.executable, env: dict[str, str] | None = None) -> Zygote:
         """A zygote running ``python`` (its own environment: ``env``, default ours)."""
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        parent = os.getpid()
-        try:
-            process = subprocess.Popen(
-                [python, str(SERVER), str(theirs.fileno()), str(parent), PROCESS_NAME],
-                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env=env,
-                preexec_fn=lambda: die_with_parent(signal.SIGKILL, parent=parent),
-            )
-        except OSError:
-            ours.close()
-            raise
-        finally:
-            theirs.close()
-        return cls(ours, process.pid, python, process=process)
+        process, (channel,) = start_server(python, env, callers=1)
+        return cls(channel, process.pid, python, process=process)
 
     def _ask(self, request: dict[str, Any]) -> tuple[dict[str, Any], list[int]]:
         self._await_ready()
@@ -129,12 +119,15 @@ class Zygote:
         if not fds:
             raise ZygoteFailed("the kernel zygote sent no socket for its child")
         return Zygote(socket.socket(fileno=fds[0]), int(answer["pid"]), self.python,
-                      self.modules | modules)
+                      self.modules | modules, shared=self.shared)
 
     def close(self) -> None:
-        """Stop the zygote; kernels it forked watch it and exit when it is gone."""
+        """Stop the zygote; kernels it forked watch it and exit when it is gone. A shared one
+        is only let go of: it ends when its last caller has (or with the run)."""
         with contextlib.suppress(OSError):
             self._channel.close()
+        if self.shared:
+            return
         if self.process is not None:
             self.process.terminate()
             try:
@@ -149,6 +142,67 @@ class Zygote:
             time.sleep(0.01)
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
+
+
+def start_server(python: str, env: dict[str, str] | None, callers: int
+                 ) -> tuple[subprocess.Popen[bytes], list[socket.socket]]:
+    """Start a zygote server for ``callers`` callers: the process, and a socket per caller."""
+    pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(callers)]
+    theirs = [pair[1].fileno() for pair in pairs]
+    parent = os.getpid()
+    try:
+        process = subprocess.Popen(
+            [python, str(SERVER), ",".join(map(str, theirs)), str(parent), PROCESS_NAME],
+            pass_fds=theirs, stdin=subprocess.DEVNULL, env=env,
+            preexec_fn=lambda: die_with_parent(signal.SIGKILL, parent=parent),
+        )
+    except OSError:
+        for ours, _ in pairs:
+            ours.close()
+        raise
+    finally:
+        for _, end in pairs:
+            end.close()
+    return process, [ours for ours, _ in pairs]
+
+
+class SharedZygote:
+    """A run's zygote of the shared environment, started before its workers are forked: each
+    worker takes its own socket to it (``for_worker``), and the zygotes it forks are shared
+    the same way, so the workers import the notebooks' heavy modules once between them."""
+
+    def __init__(self, python: str, env: dict[str, str], callers: int) -> None:
+        self.python = python
+        self.process, self._channels = start_server(python, env, callers)
+        self._given: set[int] = set()
+
+    def for_worker(self, index: int) -> Zygote | None:
+        """In worker ``index`` (forked after this was made): its zygote; the other workers'
+        sockets are closed here, so that each zygote sees its callers leave. None past the
+        first generation of workers: a restarted worker starts its own."""
+        if not 0 <= index < len(self._channels):
+            return None
+        for other, channel in enumerate(self._channels):
+            if other != index:
+                channel.close()
+        return Zygote(self._channels[index], self.process.pid, self.python, shared=True)
+
+    def forked(self, index: int) -> None:
+        """In the orchestrator, once worker ``index`` is forked: its socket is the worker's."""
+        if 0 <= index < len(self._channels) and index not in self._given:
+            self._given.add(index)
+            with contextlib.suppress(OSError):
+                self._channels[index].close()
+
+    def close(self) -> None:
+        """At the end of the run: it ends as its last socket closes; make sure."""
+        for index in range(len(self._channels)):
+            self.forked(index)
+        try:
+            self.process.wait(timeout=GONE_WITHIN)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def _alive(pid: int) -> bool:

@@ -16,6 +16,12 @@ JSON message each:
 Every zygote first says ``{"ready": N, "failed": [...]}`` on its socket, once its imports are
 done, then answers requests.
 
+A zygote may serve several callers (the workers of one run), each on a socket of its own, so
+that what one worker's notebooks import, the others' kernels are forked from too, imported
+once. A child zygote then has a socket per caller: the one that asked for it gets its socket at
+once; another caller asking the same zygote for the same modules gets its own socket to that
+same child, kept for it until then, instead of a second child importing them again.
+
 Errors are replied as ``{"error": "..."}``. A zygote ends when its socket closes (its caller is
 gone) or, through Linux's parent-death signal, when the process that forked it dies.
 """
@@ -57,7 +63,7 @@ def main() -> None:
     # As ipykernel_launcher does, the script's folder leaves sys.path: kernels must not see it.
     if sys.path and Path(sys.path[0] or ".").absolute() == HERE:
         del sys.path[0]
-    fd, parent = int(sys.argv[1]), int(sys.argv[2])
+    fds, parent = [int(fd) for fd in sys.argv[1].split(",")], int(sys.argv[2])
     die_with_parent(parent)
     # debugpy warns about frozen modules when imported; kernels get their own environment.
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
@@ -69,9 +75,10 @@ def main() -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped automatically
     for signum in (signal.SIGINT, signal.SIGTERM):  # our caller decides when we stop
         signal.signal(signum, signal.SIG_IGN)
-    channel = socket.socket(fileno=fd)
-    _reply(channel, {"ready": os.getpid(), "failed": []})
-    serve(channel, kernelapp)
+    channels = [socket.socket(fileno=fd) for fd in fds]
+    for channel in channels:
+        _reply(channel, {"ready": os.getpid(), "failed": []})
+    serve(channels, kernelapp)
 
 
 def preload(modules: list[str] | tuple[str, ...]) -> list[str]:
@@ -85,19 +92,50 @@ def preload(modules: list[str] | tuple[str, ...]) -> list[str]:
     return failed
 
 
-def serve(channel: socket.socket, kernelapp: ModuleType) -> None:
-    while True:
-        try:
-            data = channel.recv(MESSAGE)
-        except OSError:
-            break
-        if not data:
-            break
-        request = json.loads(data)
-        if request.get("op") == "zygote":
-            _fork_zygote(channel, kernelapp, request)
-        else:
-            _fork_kernel(channel, kernelapp, request)
+class Children:
+    """The child zygotes a zygote forked, by the modules they import, with the sockets to them
+    kept for the callers that have not asked for them yet."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str, ...], tuple[int, list[socket.socket | None]]] = {}
+
+    def take(self, modules: tuple[str, ...], caller: int) -> tuple[int, socket.socket] | None:
+        found = self.kept.get(modules)
+        if found is None or found[1][caller] is None:
+            return None
+        pid, sockets = found
+        taken, sockets[caller] = sockets[caller], None
+        assert taken is not None
+        return pid, taken
+
+    def close(self) -> None:
+        """In a forked child: none of these sockets is its own."""
+        for _, sockets in self.kept.values():
+            for kept in sockets:
+                if kept is not None:
+                    kept.close()
+        self.kept.clear()
+
+
+def serve(channels: list[socket.socket], kernelapp: ModuleType) -> None:
+    import select
+
+    children = Children()
+    listening = list(channels)
+    while listening:
+        for channel in select.select(listening, [], [])[0]:
+            try:
+                data = channel.recv(MESSAGE)
+            except OSError:
+                data = b""
+            if not data:  # that caller is gone
+                listening.remove(channel)
+                continue
+            request = json.loads(data)
+            if request.get("op") == "zygote":
+                _fork_zygote(channels, channels.index(channel), kernelapp, request, children)
+            else:
+                _fork_kernel(channels, channel, kernelapp, request, children)
     os._exit(0)
 
 
@@ -110,45 +148,63 @@ def _reply(channel: socket.socket, message: dict[str, Any],
         channel.send(data)
 
 
-def _fork_kernel(channel: socket.socket, kernelapp: ModuleType,
-                 request: dict[str, Any]) -> None:
+def _fork_kernel(channels: list[socket.socket], channel: socket.socket,
+                 kernelapp: ModuleType, request: dict[str, Any], children: Children) -> None:
     try:
         pid = os.fork()
     except OSError as error:
         _reply(channel, {"error": str(error)})
         return
     if pid == 0:
-        channel.close()
+        for each in channels:
+            each.close()
+        children.close()
         _become_kernel(kernelapp, request)
     _reply(channel, {"pid": pid})
 
 
-def _fork_zygote(channel: socket.socket, kernelapp: ModuleType,
-                 request: dict[str, Any]) -> None:
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+def _fork_zygote(channels: list[socket.socket], caller: int, kernelapp: ModuleType,
+                 request: dict[str, Any], children: Children) -> None:
+    modules = tuple(sorted(request.get("modules", [])))
+    kept = children.take(modules, caller)
+    if kept is not None:  # another caller asked for it first: the same child
+        pid, theirs_kept = kept
+        _reply(channels[caller], {"pid": pid}, [theirs_kept.fileno()])
+        theirs_kept.close()
+        return
+    pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in channels]
     parent = os.getpid()
     try:
         pid = os.fork()
     except OSError as error:
-        ours.close()
-        theirs.close()
-        _reply(channel, {"error": str(error)})
+        for ours, theirs in pairs:
+            ours.close()
+            theirs.close()
+        _reply(channels[caller], {"error": str(error)})
         return
     if pid == 0:
         code = 1
         try:
-            channel.close()
-            ours.close()
+            for each in channels:
+                each.close()
+            children.close()
+            for ours, _ in pairs:
+                ours.close()
             die_with_parent(parent)
-            failed = preload(list(request.get("modules", [])))
-            _reply(theirs, {"ready": os.getpid(), "failed": failed})
-            serve(theirs, kernelapp)
+            failed = preload(list(modules))
+            for _, theirs in pairs:
+                _reply(theirs, {"ready": os.getpid(), "failed": failed})
+            serve([theirs for _, theirs in pairs], kernelapp)
             code = 0
         finally:
             os._exit(code)
-    theirs.close()
-    _reply(channel, {"pid": pid}, [ours.fileno()])
-    ours.close()
+    for _, theirs in pairs:
+        theirs.close()
+    ours_now = pairs[caller][0]
+    _reply(channels[caller], {"pid": pid}, [ours_now.fileno()])
+    ours_now.close()
+    children.kept[modules] = (pid, [None if index == caller else ours
+                                    for index, (ours, _) in enumerate(pairs)])
 
 
 def _become_kernel(kernelapp: ModuleType, request: dict[str, Any]) -> None:
