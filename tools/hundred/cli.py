@@ -116,13 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="print JSON for machines")
     listing.set_defaults(handler=cmd_list)
 
-    from hundred import cli_data, cli_doctor, cli_env, cli_init, cli_run
+    from hundred import cli_adopt, cli_data, cli_doctor, cli_env, cli_init, cli_run
 
     cli_run.add_commands(sub)
     cli_env.add_commands(sub)
     cli_data.add_command(sub)
     cli_doctor.add_command(sub)
     cli_init.add_command(sub)
+    cli_adopt.add_command(sub)
     for child in sub.choices.values():
         _add_common(child, default=argparse.SUPPRESS)
     return parser

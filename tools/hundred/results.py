@@ -52,6 +52,7 @@ RUNS = STATE / "runs"
 LEDGER = Path("docs") / "assets" / "progress.json"
 # The profile name of an adopted notebook's imported record: projects/<project>/runs/imported.*
 IMPORTED = "imported"
+NOT_VERIFIED = "outputs as originally committed, not verified"  # how posts name such a record
 
 
 class Metric(BaseModel):
@@ -173,7 +174,7 @@ class RunResult(BaseModel):
         if self.passed:
             return f"passed in {self.duration:.1f}s"
         if self.status == "imported":
-            return "imported: outputs as originally committed, not verified"
+            return f"imported: {NOT_VERIFIED}"
         where = f" in {self.error.where()}" if self.error and self.error.cell else ""
         what = f": {self.error.ename}: {_one_line(self.error.evalue)}" if self.error else ""
         return f"{self.failure}{where}{what}"

@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -184,18 +184,29 @@ def _make_project(
             "repository"
         )
     answers = plan.answers(title=title, difficulty=difficulty, stage=stage)
-    staging = Path(tempfile.mkdtemp(prefix=".new-", dir=plan.target.parent))
-    try:
-        _chmod_like_mkdir(staging)
+    with staged_folder(plan.target, root) as staging:
         _render(template, staging, answers)
         _normalise_notebook(staging / "notebook.ipynb")
-        if plan.target.exists():
-            raise HundredError(f"{_rel(plan.target, root)} appeared while rendering; try again")
-        staging.rename(plan.target)
+    return Project(plan.name, plan.target)
+
+
+@contextlib.contextmanager
+def staged_folder(target: Path, root: Path, *, prefix: str = ".new-") -> Iterator[Path]:
+    """A hidden folder beside ``target`` to write a project into, renamed to ``target`` when the
+    block ends; on any error (Ctrl-C included) it is removed, so no partial project is left.
+
+    The catalog ignores the hidden name, and the rename within projects/ is atomic.
+    """
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+    try:
+        _chmod_like_mkdir(staging)
+        yield staging
+        if target.exists() or target.is_symlink():
+            raise HundredError(f"{_rel(target, root)} appeared while it was written; try again")
+        staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Project(plan.name, plan.target)
 
 
 def _render(template: Path, staging: Path, answers: dict[str, Any]) -> None:

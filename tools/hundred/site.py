@@ -210,6 +210,10 @@ def results_box(project: Project, runs: ProjectRuns) -> str:
         lines = ['!!! success "Verified runnable"',
                  f"    The latest {runs.verify.profile} run passed on {_when(runs.verify)} "
                  f"({runs.verify.duration:.1f} s)."]
+    elif runs.imported is not None:
+        lines = [f'!!! info "Not run yet: {store.NOT_VERIFIED}"',
+                 f"    Adopted with its outputs as committed on {_when(runs.imported)}; hundred "
+                 f"has not verified that it runs yet: `hundred run {number}`."]
     else:
         lines = ['!!! info "Not run yet"',
                  f"    This notebook has not been verified yet: `hundred run {number}`."]
@@ -256,15 +260,27 @@ def _notebook_section(root: Path, project: Project, runs: ProjectRuns, links: Li
     failed = runs.failure
     if failed is not None and failed.notebook and (root / failed.notebook).is_file():
         shown = failed  # show where it broke
-    if shown is None or not shown.notebook or not (root / shown.notebook).is_file():
+    if not _has_notebook(root, shown):
+        shown = runs.imported  # until hundred runs it, what the adopted notebook showed
+    if shown is None or not _has_notebook(root, shown):
         lines.append("*Not run yet: the executed notebook appears here after `hundred run`.*")
         return "\n".join(lines) + "\n", "", {}
+    assert shown.notebook is not None
     notebook = json.loads((root / shown.notebook).read_text(encoding="utf-8"))
     rendered = (render_notebook(notebook, markdown=markdown) if markdown
                 else render_notebook(notebook))
-    lines += [f"*Executed with the **{shown.profile}** profile on {_when(shown)} "
-              f"({shown.duration:.1f} s).*", "", NOTEBOOK_PLACEHOLDER, ""]
+    if shown.status == "imported":
+        lines += [f"*Imported: {store.NOT_VERIFIED} (committed on {_when(shown)}); "
+                  f"`hundred run {project.number:03d}` verifies it.*"]
+    else:
+        lines += [f"*Executed with the **{shown.profile}** profile on {_when(shown)} "
+                  f"({shown.duration:.1f} s).*"]
+    lines += ["", NOTEBOOK_PLACEHOLDER, ""]
     return "\n".join(lines), rendered.html, rendered.assets
+
+
+def _has_notebook(root: Path, run: RunResult | None) -> bool:
+    return run is not None and bool(run.notebook) and (root / str(run.notebook)).is_file()
 
 
 def build_post(root: Path, project: Project, *, links: Links,
