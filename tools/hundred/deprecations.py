@@ -15,7 +15,6 @@ from hundred.results import Deprecation
 
 HOOK = Path(__file__).parent / "run" / "deprecation_hook.py"
 VARIABLE = "HUNDRED_DEPRECATIONS"  # the file the kernel writes to (the hook reads the same)
-CATEGORIES = ("DeprecationWarning", "PendingDeprecationWarning", "FutureWarning")
 
 
 def kernel_arguments() -> list[str]:

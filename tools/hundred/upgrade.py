@@ -169,9 +169,9 @@ def upgrade_requirements(project: catalog.Project) -> tuple[list[str], list[str]
         versions = {normalise(name): version for name, version
                     in package_versions(modules - set(helpers), project.path).items()}
         names = sorted(versions)
-    held = [f"{name}=={versions[name]}" for name in names if name in HELD and name in versions]
-    lines = [name for name in names if name not in HELD] + held
-    return lines, [name for name in names if name in HELD and name in versions]
+    held = [name for name in names if name in HELD and name in versions]
+    return ([name for name in names if name not in HELD]
+            + [f"{name}=={versions[name]}" for name in held], held)
 
 
 def _copy(project: catalog.Project, into: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:

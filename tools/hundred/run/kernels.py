@@ -29,6 +29,8 @@ T = TypeVar("T")
 KERNEL_START_ATTEMPTS = 3
 KERNEL_START_TIMEOUT = 60.0
 MAX_ZYGOTES = 24  # warm zygotes a worker keeps: each holds what it imported in memory
+# Kernel names that mean this Python's own ipykernel: the kernels a zygote can fork.
+NATIVE_KERNELS = ("python3", "python")
 @dataclass(frozen=True)
 class KernelRequest:
     """What a kernel is started for: a notebook's kernel, folder and environment."""
@@ -59,8 +61,6 @@ class Kernel:
 
     async def start(self) -> None:
         """Start the kernel process and connect to it; ``wait_ready`` waits for its answer."""
-        import asyncio
-
         from hundred.deprecations import kernel_arguments
 
         given = {"env": self.request.env} if self.request.env else {}  # else jupyter_client's
@@ -118,11 +118,9 @@ class Launcher:
 
     def close(self) -> None:
         self._finish_preparing()
-        if self._ahead is not None:
-            ahead = self._wait(self._ahead[1])
-            self._ahead = None
-            if isinstance(ahead, Kernel):
-                self.retire(ahead)
+        ahead = self._take_ahead(None)
+        if isinstance(ahead, Kernel):
+            self.retire(ahead)
         for zygote in sorted(self.zygotes.values(), key=lambda z: -len(z.modules)):
             zygote.close()
             if not zygote.shared:
@@ -131,14 +129,18 @@ class Launcher:
 
     def launch(self, request: KernelRequest) -> Kernel | BaseException:
         """A kernel starting for ``request``, or why it could not be launched."""
-        if self._ahead is not None and self._ahead[0] == request:
-            self._finish_preparing()
-            ahead = self._wait(self._ahead[1])
-            self._ahead = None
-            if ahead is not None:
-                return ahead
         self._finish_preparing()
-        return self._wait(self._launch(request))
+        ahead = self._take_ahead(request)
+        return ahead if ahead is not None else self._wait(self._launch(request))
+
+    def _take_ahead(self, request: KernelRequest | None) -> Kernel | BaseException | None:
+        """The kernel ``prepare`` launched, waited for, if it was for ``request`` (None: for
+        any); None when there is none or its launch failed."""
+        if self._ahead is None or request not in (None, self._ahead[0]):
+            return None
+        ahead = self._wait(self._ahead[1])
+        self._ahead = None
+        return ahead
 
     def _wait(self, awaitable: Awaitable[T]) -> T:
         """Run the worker's loop until ``awaitable`` is done (other notebooks' kernels that
@@ -216,7 +218,7 @@ class Launcher:
     def _forks(self, request: KernelRequest) -> bool:
         # Another kernelspec than this Python's own launches the ordinary way anyway.
         return self.use_zygotes and (request.python is not None
-                                     or request.kernel_name in ("python3", "python"))
+                                     or request.kernel_name in NATIVE_KERNELS)
 
     def warm_for(self, request: KernelRequest) -> bool:
         """Whether ``request``'s kernel can start now without waiting for imports."""

@@ -36,6 +36,7 @@ from hundred.run.events import (
     WantTask,
     WorkerEvent,
 )
+from hundred.run.kernels import NATIVE_KERNELS
 from hundred.run.plan import Task
 from hundred.run.preload import thread_share, with_threads
 from hundred.run.signals import Stop
@@ -117,9 +118,9 @@ class Pool:
     def _shared_zygote(self) -> SharedZygote | None:
         """One zygote of the shared environment for every worker, when several workers run
         projects of it: what their notebooks import is then imported once, not per worker."""
-        shared_projects = [t for t in self.tasks if t.environment is None
-                           and t.kernel_name in ("python3", "python")]
-        if self.jobs < 2 or not shared_projects or os.environ.get("HUNDRED_NO_ZYGOTE"):
+        forked = any(t.environment is None and t.kernel_name in NATIVE_KERNELS
+                     for t in self.tasks)
+        if self.jobs < 2 or not forked or os.environ.get("HUNDRED_NO_ZYGOTE"):
             return None
         env = with_threads(zygote_variables(None), thread_share(self.jobs))
         try:

@@ -174,7 +174,6 @@ class SharedZygote:
     def __init__(self, python: str, env: dict[str, str], callers: int) -> None:
         self.python = python
         self.process, self._channels = start_server(python, env, callers)
-        self._given: set[int] = set()
 
     def for_worker(self, index: int) -> Zygote | None:
         """In worker ``index`` (forked after this was made): its zygote; the other workers'
@@ -189,10 +188,8 @@ class SharedZygote:
 
     def forked(self, index: int) -> None:
         """In the orchestrator, once worker ``index`` is forked: its socket is the worker's."""
-        if 0 <= index < len(self._channels) and index not in self._given:
-            self._given.add(index)
-            with contextlib.suppress(OSError):
-                self._channels[index].close()
+        if 0 <= index < len(self._channels):
+            self._channels[index].close()  # a socket closed already: nothing to do
 
     def close(self) -> None:
         """At the end of the run: it ends as its last socket closes; make sure."""
