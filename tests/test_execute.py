@@ -356,3 +356,31 @@ def test_kernels_start_in_the_project_with_the_environment(
     executed = nbformat.read(root / ".hundred/runs/001-env/smoke.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
     assert f"kernel-ok {sys.executable}" in text
+
+
+
+# A code cell that prints, as JSON, each cell's papermill status and output count in the
+# executed notebook as it stands on disk while this cell runs.
+ON_DISK = """\
+import json
+from pathlib import Path
+partial = Path("../../.hundred/runs/001-disk/.smoke.partial.ipynb")
+cells = json.loads(partial.read_text())["cells"]
+print(json.dumps([[c["metadata"]["papermill"]["status"], len(c.get("outputs", []))]
+                  for c in cells]))"""
+
+
+def test_the_notebook_on_disk_shows_the_running_cell_and_every_output_before_it(
+    root: Path,
+) -> None:
+    # What a killed run leaves must say where it was: the engine writes the executed notebook
+    # when each code cell starts (papermill also wrote it after every cell, markdown included).
+    make_project(root, "001-disk", ["print('first')", "# a comment", ON_DISK])
+    assert main(["-C", str(root), "run", "001"]) == 0
+    executed = nbformat.read(root / ".hundred" / "runs" / "001-disk" / "smoke.ipynb",
+                             as_version=4)
+    seen = json.loads(executed.cells[-1].outputs[0]["text"])
+    # markdown, parameters, injected parameters, print('first'), the comment, this cell
+    assert [status for status, _ in seen] == ["completed"] * 5 + ["running"]
+    assert seen[3] == ["completed", 1]  # print('first')'s output was on disk before this ran
+    assert executed.cells[-1].metadata.papermill.status == "completed"  # the final write

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from hundred.environments import zygote_variables
 from hundred.results import RunResult
+from hundred.run.engine import register_engine
 from hundred.run.events import (
     Finished,
     KernelGone,
@@ -94,6 +95,9 @@ class Pool:
         stopped = False
         try:
             self.shared = self._shared_zygote()
+            # papermill and nbclient (0.8 s of CPU) imported once, here, while the zygote
+            # imports ipykernel on the other CPU: the workers forked next inherit them.
+            register_engine()
             for _ in range(self.jobs):
                 if self.stop.requested:
                     break
