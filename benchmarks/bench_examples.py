@@ -3,7 +3,10 @@
 Both tools execute every project of the repository's ``projects/`` (the real studies: numpy,
 scikit-learn, torch, matplotlib) with the smoke profile's parameters, each time from its own
 fresh copy of a temporary monorepo (``projects/``, ``pyproject.toml`` and ``tools/``), as a whole
-process started the way a person starts it:
+process started the way a person starts it. The copy holds what a clone of the repository
+holds: the projects' committed frozen runs (``runs/``) included, whose durations hundred reads
+to start the longest notebooks first (``--no-history`` leaves them out, as for a challenge never
+run); no data, no ``.hundred/``.
 
 1. ``hundred run --profile smoke --force --jobs J``, cold (no ``.hundred/`` in the copy);
 2. papermill in a process pool of J (``ProcessPoolExecutor(J)``), each worker calling
@@ -56,8 +59,11 @@ PREPARE_TIMEOUT = 600.0  # seconds one project's `python data.py` may take
 # the CPUs, as hundred gives its kernels: what part of the gap is that, and what is the rest.
 TOOLS = ("hundred", "papermill-pool", "papermill-pool-shared")
 # What a copy of the repository holds: what a monorepo needs to run its projects, no outputs.
-IGNORED = shutil.ignore_patterns("data", "runs", "__pycache__", ".ipynb_checkpoints",
-                                 "*.egg-info", ".hundred")
+IGNORED = shutil.ignore_patterns("data", "__pycache__", ".ipynb_checkpoints", "*.egg-info",
+                                 ".hundred")
+# --no-history: without the projects' committed frozen runs either (runs/), as if never run.
+WITHOUT_HISTORY = shutil.ignore_patterns("data", "runs", "__pycache__", ".ipynb_checkpoints",
+                                         "*.egg-info", ".hundred")
 # Imported once, untimed, before anything is measured: the OS file cache then holds them for
 # whichever tool goes first. A module that is missing is skipped.
 WARM_MODULES = ("hundred.cli", "papermill", "ipykernel.kernelapp", "numpy", "pandas", "scipy",
@@ -131,10 +137,12 @@ class Bench:
         return root
 
 
-def make_template(root: Path) -> Path:
-    """A copy of the repository's monorepo at ``root``: projects/, pyproject.toml, tools/."""
+def make_template(root: Path, *, history: bool = True) -> Path:
+    """A copy of the repository's monorepo at ``root``: projects/ (with their committed frozen
+    runs unless ``history`` is False), pyproject.toml, tools/."""
     root.mkdir(parents=True)
-    shutil.copytree(REPO / "projects", root / "projects", ignore=IGNORED, symlinks=True)
+    shutil.copytree(REPO / "projects", root / "projects", symlinks=True,
+                    ignore=IGNORED if history else WITHOUT_HISTORY)
     shutil.copy2(REPO / "pyproject.toml", root / "pyproject.toml")
     # tools/hundred/templates links to ../../templates: kept as a link, never followed.
     shutil.copytree(REPO / "tools", root / "tools", ignore=IGNORED, symlinks=True)
@@ -378,6 +386,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="notebooks at once for hundred and the pool (default 2)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="runs of each tool; the best counts (default 1)")
+    parser.add_argument("--no-history", action="store_true",
+                        help="copy the projects without their committed frozen runs (runs/), "
+                        "so hundred knows no durations to start the longest notebooks first")
     parser.add_argument("--no-warmup", action="store_true",
                         help="skip the untimed import of the notebooks' packages first")
     args = parser.parse_args(argv)
@@ -394,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"hundred: {hundred}")
     with tempfile.TemporaryDirectory(prefix="bench-examples-") as temporary:
         parent = Path(temporary)
-        template = make_template(parent / "template")
+        template = make_template(parent / "template", history=not args.no_history)
         parameters, invalid = smoke_parameters(template)
         if invalid:
             print("error: invalid writeups:\n" + "\n".join(invalid))

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -245,3 +246,27 @@ def test_a_thread_limit_the_user_set_is_kept(
     assert main(["-C", str(root), "run", "--jobs", "2"]) == 0
     variable, _, other = _printed(root, "001-one")[0]
     assert (variable, other) == ("3", None)  # nothing of hundred's added beside it
+
+
+def test_the_workers_first_tasks_need_zygotes_apart() -> None:
+    from hundred.run.plan import Task
+    from hundred.run.pool import start_order
+    from hundred.run.preload import warm_chains
+
+    def task(number: int, seconds: float, imports: frozenset[str]) -> Task:
+        return Task(root=Path(), project=f"{number:03d}-p", number=number,
+                    folder=Path(), profile="smoke", parameters={}, kernel_name="python3",
+                    language=None, timeout=None, cache_key="", packages={}, git_commit=None,
+                    max_output=1000, expected_duration=seconds, imports=imports)
+
+    torch = frozenset({"sklearn.datasets", "torch"})
+    plain = frozenset({"sklearn.datasets", "matplotlib.pyplot"})
+    planned = [task(7, 70.0, torch), task(8, 40.0, torch), task(3, 38.0, plain),
+               task(9, 33.0, torch), task(1, 5.0, plain)]
+    chains = warm_chains({t.project: t.imports for t in planned})
+    tasks = [replace(t, preload=chains[t.project]) for t in planned]
+    # The two longest both need the torch zygote: the second worker starts on 003 instead,
+    # whose zygote is imported beside it; the rest stays longest first.
+    assert [t.number for t in start_order(tasks, 2)] == [7, 3, 8, 9, 1]
+    assert [t.number for t in start_order(tasks, 1)] == [7, 8, 3, 9, 1]
+

@@ -22,15 +22,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hundred.run.events import KernelGone, KernelStarted, Notice, WorkerEvent
-from hundred.run.preload import WarmChain
+from hundred.run.preload import NATIVE_KERNELS, WarmChain
 from hundred.run.zygote import Zygote, ZygoteFailed, ZygoteKernelManager
 
 T = TypeVar("T")
 KERNEL_START_ATTEMPTS = 3
 KERNEL_START_TIMEOUT = 60.0
 MAX_ZYGOTES = 24  # warm zygotes a worker keeps: each holds what it imported in memory
-# Kernel names that mean this Python's own ipykernel: the kernels a zygote can fork.
-NATIVE_KERNELS = ("python3", "python")
 @dataclass(frozen=True)
 class KernelRequest:
     """What a kernel is started for: a notebook's kernel, folder and environment."""

@@ -18,6 +18,8 @@ HEAVY = frozenset({
     "xgboost", "lightgbm", "plotly", "PIL", "skimage", "cv2", "tensorflow", "keras", "jax",
     "transformers", "polars", "pyarrow", "sympy", "networkx",
 })
+# Kernel names that mean this Python's own ipykernel: the kernels a zygote can fork.
+NATIVE_KERNELS = ("python3", "python")
 # The zygotes a kernel is forked through, coolest first: each imports what the one before it
 # lacks, and the last has imported exactly the notebook's heavy modules.
 WarmChain = tuple[frozenset[str], ...]
