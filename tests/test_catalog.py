@@ -71,7 +71,10 @@ def test_discovery_ignores_what_is_not_a_project(tmp_path: Path) -> None:
     [
         (writeup(difficulty="7"), "field 'difficulty' is invalid"),
         (writeup(difficulty=None), "field 'difficulty' is missing; add it"),
-        (writeup(kind="audio"), "field 'kind' is 'audio'; use one of tabular, vision"),
+        (writeup(kind="Audio"), "field 'kind' is 'Audio'; a kind is a lowercase word that "
+         "starts with a letter (a-z, 0-9, single dashes, at most 30 characters)"),
+        (writeup(kind="3"), "field 'kind' is 3; a kind is a lowercase word"),
+        (writeup(kind="time_series"), "field 'kind' is 'time_series'; a kind is"),
         (writeup(date="yesterday"), "field 'date' is invalid"),
         (writeup(slug="Bad_Slug"), "field 'slug' is invalid"),
         (writeup(number="43"), "number/slug say 043-cnn-cifar but the folder is 042-cnn-cifar"),
@@ -94,6 +97,21 @@ def test_malformed_writeups_name_the_file_and_the_field(
     assert str(raised.value).startswith("projects/042-cnn-cifar/writeup.md")
     assert message in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("kind", ["nlp", "time-series", "rl", "generative", "audio", "gnn2"])
+def test_any_lowercase_word_is_a_kind(tmp_path: Path, kind: str) -> None:
+    build_file_tree(tmp_path, {"projects/042-cnn-cifar/writeup.md": writeup(kind=kind)})
+    [project] = catalog.load(tmp_path)
+    assert project.writeup.kind == kind
+
+
+def test_check_kind_says_what_a_kind_may_be() -> None:
+    assert catalog.check_kind("time-series") == "time-series"
+    with pytest.raises(HundredError, match=r"kind 'Time Series' is not valid; a kind is a "
+                       r"lowercase word .* e\.g\. nlp, time-series or rl") as raised:
+        catalog.check_kind("Time Series")
+    assert raised.value.exit_code == 2
 
 
 def test_missing_writeup_is_an_error(tmp_path: Path) -> None:
@@ -226,7 +244,7 @@ def test_hundred_list_prints_a_table_and_json(
 def test_hundred_list_with_a_bad_writeup_is_one_line_exit_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    build_file_tree(tmp_path, {"projects/042-cnn-cifar/writeup.md": writeup(kind="audio")})
+    build_file_tree(tmp_path, {"projects/042-cnn-cifar/writeup.md": writeup(kind="Audio")})
     monkeypatch.chdir(tmp_path)
     assert main(["list"]) == 2
     err = capsys.readouterr().err

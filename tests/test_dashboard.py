@@ -23,7 +23,7 @@ from hundred.dashboard import (
     rewrite_readme,
 )
 from hundred.errors import HundredError
-from tests.conftest import snapshot
+from tests.conftest import REPO, snapshot
 from tests.runkit import RECORD, make_project
 from tests.sitekit import mkdocs, site_files
 
@@ -137,6 +137,40 @@ def test_dashboard_html_for_a_known_monorepo(states: Path) -> None:
     assert "accuracy ↑" in page  # the leaderboard
     assert "<svg" in page and "hundred-calendar" in page
     assert "http" not in page.replace("https://example.org/dl", "")  # drawn locally
+
+
+def test_every_kind_is_shown_an_open_one_with_a_dashed_outline_and_its_name(
+    tmp_path: Path,
+) -> None:
+    for folder, kind in (("001-a", "tabular"), ("002-b", "nlp"), ("003-c", "rl"),
+                         ("004-d", "rl"), ("005-e", "audio")):
+        writeup = make_project(tmp_path, folder, ["x = 1"]) / "writeup.md"
+        writeup.write_text(writeup.read_text().replace("kind: tabular", f"kind: {kind}"))
+    page = dashboard_html(build_dashboard(tmp_path), lambda p: None)
+    # Each cell: its kind's class (plus a generic one for a kind with no colour of its own),
+    # and the kind named in its tooltip.
+    found = re.findall(r'class="hundred-cell-in-progress ([^"]+)" title="(\d{3})[^"]*\((\w+)\)',
+                       page)
+    assert found == [
+        ("hundred-kind-tabular", "001", "tabular"), ("hundred-kind-nlp", "002", "nlp"),
+        ("hundred-kind-rl hundred-kind-other", "003", "rl"),
+        ("hundred-kind-rl hundred-kind-other", "004", "rl"),
+        ("hundred-kind-audio hundred-kind-other", "005", "audio"),
+    ]
+    legend = page.split("outline:")[1].split("</p>")[0]
+    named = re.findall(r'class="hundred-legend hundred-legend-kind ([^"]+)">([a-z-]+)<', legend)
+    assert [name for _, name in named] == [
+        "vision", "from-scratch", "nlp", "time-series", "generative", "audio", "rl"]
+    assert named[-1][0] == "hundred-kind-rl hundred-kind-other"
+    assert legend.endswith("none: tabular")
+    counts = dict(re.findall(r'<div class="hundred-count"><span>([^<]+)</span>.*?'
+                             r"<span>(\d+)</span></div>", page.split("By kind")[1]
+                             .split("By difficulty")[0]))
+    assert counts == {"audio": "1", "nlp": "1", "rl": "2", "tabular": "1"}
+    css = (REPO / "docs" / "stylesheets" / "hundred.css").read_text()
+    for kind in ("vision", "from-scratch", "nlp", "time-series", "generative", "other"):
+        assert f".hundred-kind-{kind} {{ border-color: var(--hundred-kind-{kind}); }}" in css
+        assert css.count(f"--hundred-kind-{kind}: #") == 2, kind  # a light and a dark colour
 
 
 def test_the_home_page_is_the_dashboard_and_its_links_resolve(states: Path) -> None:

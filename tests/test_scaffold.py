@@ -18,7 +18,7 @@ from hundred import catalog, scaffold
 from hundred.cli import main, new_project_main
 from hundred.errors import HundredError, WorkFailed
 from hundred.metrics import METRIC_MIME, metrics_in
-from tests.conftest import snapshot
+from tests.conftest import REPO, snapshot
 
 
 @pytest.mark.parametrize(
@@ -32,6 +32,16 @@ from tests.conftest import snapshot
         ("knn-vs-kmeans", "tabular", None),
         ("breast-cancer-trees", "tabular", "breast-cancer"),
         ("iris", "tabular", "iris"),
+        # The tasks come before the data's kind: a GAN on MNIST is generative.
+        ("mnist-gan", "generative", "mnist"),
+        ("digits-autoencoder", "generative", "digits"),
+        ("vae-from-scratch", "generative", None),
+        ("sales-forecast", "time-series", None),
+        ("time-series-basics", "time-series", None),
+        ("lstm-timeseries", "time-series", None),
+        ("spam-filter", "nlp", None),
+        ("cnn-text-sentiment", "nlp", None),
+        ("time-of-day", "tabular", None),  # "time" alone, without "series", is no hint
     ],
 )
 def test_kind_and_dataset_are_inferred_from_the_slug(
@@ -46,8 +56,8 @@ def test_title_from_slug_spells_acronyms() -> None:
     assert scaffold.title_from_slug("knn-vs-kmeans") == "KNN vs Kmeans"
 
 
-@pytest.mark.parametrize("kind", ["tabular", "vision", "from-scratch"])
-def test_every_kind_renders_a_valid_project(monorepo: Path, kind: str) -> None:
+@pytest.mark.parametrize("kind", catalog.STARTERS)
+def test_every_starter_renders_a_valid_project(monorepo: Path, kind: str) -> None:
     project = scaffold.new_project("042-my-study", monorepo, kind=kind)
     assert project.path == monorepo / "projects" / "042-my-study"
     assert sorted(p.name for p in project.path.iterdir()) == [
@@ -72,8 +82,9 @@ def test_every_kind_renders_a_valid_project(monorepo: Path, kind: str) -> None:
     code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
     assert "import data" in code and "data.load(" in code
     assert "hundred.record(" in code
-    assert ("import torch" in code) == (kind == "vision")
-    assert ("sklearn.linear_model" in code) == (kind == "tabular")
+    assert ("import torch" in code) == (kind in ("vision", "generative"))
+    assert ("sklearn.linear_model" in code) == (kind in ("tabular", "nlp", "time-series"))
+    compile((project.path / "data.py").read_text(encoding="utf-8"), "data.py", "exec")
     # The writeup is valid front matter for the catalog, with every section.
     writeup = catalog.read_writeup(project.writeup_path, expected=project.name)
     assert (writeup.number, writeup.slug, writeup.kind) == (42, "my-study", kind)
@@ -82,7 +93,7 @@ def test_every_kind_renders_a_valid_project(monorepo: Path, kind: str) -> None:
         assert f"\n## {section}\n" in body
     # The answers file lets copier find the template again from the project folder.
     answers = yaml.safe_load((project.path / ".copier-answers.yml").read_text())
-    assert answers["kind"] == kind
+    assert (answers["kind"], answers["starter"]) == (kind, kind)
     assert (project.path / answers["_src_path"] / "copier.yml").is_file()
     assert not Path(answers["_src_path"]).is_absolute()
 
@@ -130,8 +141,13 @@ BAD_NAMES = [
     (["../escape"], "path separator or '..'"),
     (["sub/dir"], "path separator or '..'"),
     (["042"], "has no slug"),
-    (["fine-name", "--kind", "audio"], "unknown kind 'audio'; use one of tabular, vision"),
+    (["fine-name", "--kind", "Audio"], "kind 'Audio' is not valid; a kind is a lowercase word"),
+    (["fine-name", "--kind", "rl!"], "(a-z, 0-9, single dashes, at most 30 characters)"),
+    (["fine-name", "--kind", "x" * 31], "kind 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' is not valid"),
     (["cnn-wine"], "the vision starter needs image data"),
+    (["sentiment-wine"], "the nlp starter needs text data but 'sentiment-wine' names wine"),
+    (["iris-forecast"], "the time-series starter needs a time series but 'iris-forecast'"),
+    (["iris-gan"], "the generative starter needs image data"),
     (["fine-name", "--difficulty", "9"], "difficulty 9 is out of range"),
 ]
 
@@ -155,6 +171,65 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     assert message in captured.err
     assert "Traceback" not in captured.err
     assert snapshot(monorepo) == before
+
+
+@pytest.mark.parametrize(("slug", "starter", "dataset"), [
+    ("q-learning-gridworld", "tabular", "wine"),  # the slug suggests no starter: tabular
+    ("rl-text-games", "nlp", "reviews"),  # the slug suggests nlp
+])
+def test_any_kind_word_begins_from_a_starter_with_a_notice(
+    monorepo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    slug: str, starter: str, dataset: str,
+) -> None:
+    monkeypatch.chdir(monorepo)
+    assert new_project_main([slug, "--kind", "rl"]) == 0
+    out = capsys.readouterr().out
+    assert f"created projects/001-{slug}: {starter} starter on {dataset}" in out
+    assert (f"note: kind 'rl' has no starter of its own, so the project begins from the "
+            f"{starter} starter") in out
+    [project] = catalog.load(monorepo)
+    assert project.writeup.kind == "rl"
+    assert "rl" in project.writeup.tags
+    answers = yaml.safe_load((project.path / ".copier-answers.yml").read_text())
+    assert (answers["kind"], answers["starter"], answers["dataset"]) == ("rl", starter, dataset)
+    title = nbformat.read(project.notebook, as_version=4).cells[0].source
+    assert f"A {starter} starter on **{dataset}**" in title
+
+
+def test_a_starters_name_as_kind_prints_no_notice(
+    monorepo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(monorepo)
+    assert new_project_main(["gridworld", "--kind", "time-series"]) == 0
+    out = capsys.readouterr().out
+    assert "created projects/001-gridworld: time-series starter on seasonal" in out
+    assert "note:" not in out
+
+
+def test_old_answers_naming_only_a_kind_render_as_that_starter(tmp_path: Path) -> None:
+    """Answers recorded before kinds were open have no `starter`: the kind is their starter.
+
+    `hundred update` re-renders projects from their recorded answers: those of the example
+    projects must give the same files as the same answers with the starter named.
+    """
+    from copier import run_copy
+
+    template = REPO / "templates" / "project"
+    recorded: dict[str, Path] = {}  # one example project of each kind
+    for path in sorted((REPO / "projects").glob("*/.copier-answers.yml")):
+        recorded.setdefault(yaml.safe_load(path.read_text())["kind"], path)
+    assert sorted(recorded) == ["from-scratch", "tabular", "vision"]
+    for number, path in enumerate(recorded.values()):
+        old = {k: v for k, v in yaml.safe_load(path.read_text()).items() if k[0] != "_"}
+        assert "starter" not in old
+        for name, data in (("old", old), ("new", {**old, "starter": old["kind"]})):
+            run_copy(str(template), tmp_path / f"{number}-{name}", data=data, defaults=True,
+                     quiet=True)
+        for file in ("notebook.ipynb", "data.py", "writeup.md"):
+            assert (tmp_path / f"{number}-old" / file).read_bytes() == \
+                (tmp_path / f"{number}-new" / file).read_bytes(), (path, file)
+        answers = yaml.safe_load((tmp_path / f"{number}-old" / ".copier-answers.yml").read_text())
+        assert answers["starter"] == old["kind"]
 
 
 def test_no_projects_folder_names_where_it_looked(
@@ -188,7 +263,7 @@ def test_ctrl_c_mid_render_leaves_nothing(
         assert path.is_file()  # the render had really written files when Ctrl-C came
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(scaffold, "_normalise_notebook", interrupted)
+    monkeypatch.setattr(scaffold, "normalise_notebook", interrupted)
     before = snapshot(monorepo)
     with pytest.raises(KeyboardInterrupt):
         scaffold.new_project("001-doomed", monorepo)
@@ -244,6 +319,31 @@ def test_every_starter_runs_offline_with_the_smoke_profile(
     displayed = [o for c in executed.cells for o in c.get("outputs", [])
                  if METRIC_MIME in o.get("data", {})]
     assert f"{metric} = " in displayed[0]["data"]["text/plain"]
+
+
+def test_the_new_starters_run_offline_through_hundred_run(
+    monorepo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nlp, time-series and generative on their offline data, as CI runs them: one run."""
+    for name in ("001-sentiment-study", "002-sales-forecast", "003-digits-autoencoder"):
+        scaffold.new_project(name, monorepo)
+    assert main(["-C", str(monorepo), "run", "--jobs", "2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    metrics = {r["project"]: {k: m["value"] for k, m in r["metrics"].items()}
+               for r in report["results"]}
+    assert [r["status"] for r in report["results"]] == ["passed"] * 3
+    assert 0.5 < metrics["001-sentiment-study"]["accuracy"] <= 1.0  # 3 classes: chance is 1/3
+    forecast = metrics["002-sales-forecast"]
+    assert list(forecast) == ["mae", "mae_vs_seasonal_naive"] and forecast["mae"] > 0
+    assert forecast["mae_vs_seasonal_naive"] < 1.0  # the model beats the seasonal-naive baseline
+    assert 0.0 < metrics["003-digits-autoencoder"]["reconstruction_mse"] < 0.25
+    for result in report["results"]:
+        executed = nbformat.read(monorepo / result["notebook"], as_version=4)
+        figures = [o for c in executed.cells for o in c.get("outputs", [])
+                   if "image/png" in o.get("data", {})]
+        assert len(figures) >= 2, result["project"]
+    assert report["results"][0]["metrics"]["accuracy"]["higher_is_better"] is True
+    assert report["results"][1]["metrics"]["mae"]["higher_is_better"] is False
 
 
 def test_console_scripts_work_as_real_processes(monorepo: Path) -> None:

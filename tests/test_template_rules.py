@@ -1,4 +1,4 @@
-"""The copier template and the scaffold agree: the same kinds, datasets and name rules.
+"""The copier template and the scaffold agree: the same kinds, starters, datasets and names.
 
 `new-project` decides in Python (hundred.scaffold, hundred.catalog) what a bare `copier copy
 templates/project` asks and validates in copier.yml; these tests hold the two to one set of rules.
@@ -26,8 +26,8 @@ JINJA = SandboxedEnvironment(extensions=["jinja2_ansible_filters.AnsibleCoreFilt
                              undefined=StrictUndefined)
 ANSWERS: dict[str, Any] = {
     "number": 42, "slug": "cnn-cifar", "title": "CNN on CIFAR-10", "kind": "vision",
-    "dataset": "cifar10", "dataset_is_placeholder": False, "date": "2026-11-01",
-    "difficulty": 3, "stage": "",
+    "starter": "vision", "dataset": "cifar10", "dataset_is_placeholder": False,
+    "date": "2026-11-01", "difficulty": 3, "stage": "",
 }
 DATASETS: list[str] = QUESTIONS["dataset"]["choices"]
 
@@ -63,39 +63,60 @@ def writeup_accepts(folder: Path, question: str, value: Any) -> bool:
     return True
 
 
-def test_the_kind_choices_are_the_catalog_kinds() -> None:
-    assert QUESTIONS["kind"]["choices"] == list(catalog.KINDS)
-    assert QUESTIONS["kind"]["default"] in catalog.KINDS
+def test_the_starter_choices_are_the_catalog_starters() -> None:
+    assert QUESTIONS["starter"]["choices"] == list(catalog.STARTERS)
+    assert QUESTIONS["kind"]["default"] in catalog.STARTERS
+    assert set(scaffold.KIND_WORDS) <= set(catalog.STARTERS)
+    # A kind that names a starter is that starter (old answers record only the kind); any other
+    # kind begins from tabular, as the scaffold does for a slug that suggests nothing.
+    for starter in catalog.STARTERS:
+        assert derived("starter", kind=starter) == starter
+        assert scaffold.choose_starter("my-study", starter) == (starter, starter)
+    assert derived("starter", kind="rl") == "tabular"
+    assert scaffold.choose_starter("my-study", "rl") == ("rl", "tabular")
+
+
+@pytest.mark.parametrize("kind", [
+    "tabular", "nlp", "time-series", "rl", "audio2", "x", "a" * 30,  # good
+    "a" * 31, "", "NLP", "time_series", "time series", "-rl", "rl-", "time--series", "2d",
+    "ünet", "rl\n", "\nrl",  # bad
+])
+def test_copier_and_the_catalog_take_the_same_kinds(tmp_path: Path, kind: str) -> None:
+    assert copier_accepts("kind", kind) is catalog.is_kind(kind)
+    if kind.strip() == kind:  # YAML would read a padded value as the bare word
+        assert writeup_accepts(tmp_path, "kind", kind) is catalog.is_kind(kind)
 
 
 def test_the_dataset_choices_are_the_datasets_the_scaffold_can_choose() -> None:
     chosen = set(scaffold.DATASET_WORDS) | set(scaffold.PLACEHOLDER_DATASET.values())
     assert sorted(DATASETS) == sorted(chosen)
     assert len(DATASETS) == len(set(DATASETS))
-    assert set(scaffold.PLACEHOLDER_DATASET) == set(catalog.KINDS)
-    for kind in catalog.KINDS:  # a bare copier copy starts each kind on the scaffold's stand-in
-        assert derived("dataset", kind=kind) == scaffold.PLACEHOLDER_DATASET[kind], kind
-        assert copier_accepts("dataset", scaffold.PLACEHOLDER_DATASET[kind], kind=kind), kind
+    assert set(scaffold.PLACEHOLDER_DATASET) == set(catalog.STARTERS)
+    assert set(scaffold.STARTER_DATA) == set(catalog.STARTERS)
+    for starter in catalog.STARTERS:  # a bare copier copy starts on the scaffold's stand-in
+        stand_in = scaffold.PLACEHOLDER_DATASET[starter]
+        assert derived("dataset", starter=starter) == stand_in, starter
+        assert copier_accepts("dataset", stand_in, starter=starter), starter
 
 
 @pytest.mark.parametrize("dataset", DATASETS)
-def test_the_image_datasets_are_the_same_and_only_they_suit_vision(
+def test_copier_and_the_scaffold_fit_the_same_data_to_each_starter(
     tmp_path: Path, dataset: str
 ) -> None:
     image = dataset in scaffold.IMAGE_DATASETS
     assert derived("images", dataset=dataset) == str(image)
     (tmp_path / "projects").mkdir()
-    for kind in catalog.KINDS:
-        fits = image or kind != "vision"
-        assert copier_accepts("dataset", dataset, kind=kind) is fits, kind
+    for starter in catalog.STARTERS:
+        fits = dataset in scaffold.STARTER_DATA[starter][1]
+        assert copier_accepts("dataset", dataset, starter=starter) is fits, starter
         if dataset in scaffold.DATASET_WORDS:  # the scaffold takes it from a word of the slug
-            assert _scaffold_accepts(tmp_path, dataset, kind) is fits, kind
+            assert _scaffold_accepts(tmp_path, dataset, starter) is fits, starter
 
 
-def _scaffold_accepts(root: Path, dataset: str, kind: str) -> bool:
+def _scaffold_accepts(root: Path, dataset: str, starter: str) -> bool:
     slug = scaffold.DATASET_WORDS[dataset][0]
     try:
-        plan = scaffold.plan_project(slug, root, kind=kind)
+        plan = scaffold.plan_project(slug, root, kind=starter)
     except HundredError:
         return False
     assert plan.dataset == dataset

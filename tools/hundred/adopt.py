@@ -72,7 +72,6 @@ from hundred.catalog import (
     NOTEBOOK,
     SLUG_MAX,
     WRITEUP,
-    Kind,
     Project,
     ProjectName,
     Writeup,
@@ -99,6 +98,13 @@ _HOSTED_PATH = re.compile(r"^/(kaggle|content|gdrive|mnt/data|datasets)/")
 _ABSOLUTE_PATH = re.compile(r"^(/|[A-Za-z]:[\\/])")
 VISION_IMPORTS = frozenset({"cv2", "PIL", "torchvision", "skimage", "imageio", "timm",
                             "albumentations"})
+# Imports that name a task's kind, checked in this order (statsmodels is too general to say).
+TASK_IMPORTS: dict[str, frozenset[str]] = {
+    "generative": frozenset({"diffusers"}),
+    "time-series": frozenset({"prophet", "sktime", "darts", "pmdarima", "tsfresh"}),
+    "nlp": frozenset({"nltk", "spacy", "transformers", "gensim", "tokenizers", "textblob",
+                      "sentencepiece"}),
+}
 LEARNING_IMPORTS = frozenset({"sklearn", "torch", "tensorflow", "keras", "xgboost", "lightgbm",
                               "catboost", "statsmodels", "jax", "flax", "pandas"})
 # A name of one of these says nothing about the project: the slug comes from elsewhere.
@@ -168,7 +174,7 @@ class Adoption:
     date: dt.date
     date_from: Literal["git", "file"]
     outputs_at: dt.datetime  # when the committed outputs were made (last commit, or mtime)
-    kind: Kind
+    kind: str
     tags: tuple[str, ...]
     body: str  # the writeup's Markdown below the front matter
     body_from: tuple[str, ...]  # the source files that made it
@@ -750,8 +756,14 @@ def _shared_distributions(root: Path) -> frozenset[str]:
     return frozenset(seen)
 
 
-def _kind(modules: set[str], slug: str) -> Kind:
+def _kind(modules: set[str], slug: str) -> str:
     tops = {module.split(".")[0] for module in modules}
+    suggested = infer_kind(slug)
+    if suggested in TASK_IMPORTS:  # the slug names the task: mnist-gan, sales-forecast
+        return suggested
+    for kind, imports in TASK_IMPORTS.items():
+        if tops & imports:
+            return kind
     if tops & VISION_IMPORTS or infer_kind(slug) == "vision":
         return "vision"
     if ("numpy" in tops and not tops & LEARNING_IMPORTS) or infer_kind(slug) == "from-scratch":

@@ -14,8 +14,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hundred.errors import HundredError
 
-Kind = Literal["tabular", "vision", "from-scratch"]
-KINDS: tuple[Kind, ...] = ("tabular", "vision", "from-scratch")
+# A project's kind is any lowercase word (nlp, time-series, rl, audio...); the dashboard shows
+# it. The starters are the kinds the project template has a notebook for.
+Starter = Literal["tabular", "vision", "from-scratch", "nlp", "time-series", "generative"]
+STARTERS: tuple[Starter, ...] = (
+    "tabular", "vision", "from-scratch", "nlp", "time-series", "generative",
+)
+KIND_MAX = 30
+_KIND = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+KIND_RULE = (
+    f"a kind is a lowercase word that starts with a letter (a-z, 0-9, single dashes, at most "
+    f"{KIND_MAX} characters), e.g. nlp, time-series or rl"
+)
 
 # libyaml's loader when PyYAML was built with it: a catalog of 100 writeups loads 5x faster.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -39,6 +49,18 @@ class ProjectName:
 
     def __str__(self) -> str:
         return self.folder
+
+
+def is_kind(kind: object) -> bool:
+    """Whether ``kind`` is a valid project kind: a lowercase word such as ``time-series``."""
+    return isinstance(kind, str) and len(kind) <= KIND_MAX and bool(_KIND.fullmatch(kind))
+
+
+def check_kind(kind: str) -> str:
+    """Return ``kind`` when it is a valid project kind; else say what a kind may be."""
+    if not is_kind(kind):
+        raise HundredError(f"kind {kind!r} is not valid; {KIND_RULE}")
+    return kind
 
 
 def check_slug(slug: str) -> str:
@@ -116,7 +138,7 @@ class Writeup(BaseModel):
     number: int = Field(ge=1, le=999)
     slug: str
     date: dt.date
-    kind: Kind
+    kind: str
     tags: list[str] = Field(default_factory=list)
     difficulty: int = Field(ge=1, le=5)
     stage: str | None = None
@@ -133,6 +155,13 @@ class Writeup(BaseModel):
     def _slug_is_kebab(cls, value: str) -> str:
         if not _SLUG.fullmatch(value) or len(value) > SLUG_MAX:
             raise ValueError("must be lowercase kebab-case, at most 40 characters")
+        return value
+
+    @field_validator("kind")
+    @classmethod
+    def _kind_is_a_word(cls, value: str) -> str:
+        if not is_kind(value):
+            raise ValueError(KIND_RULE)
         return value
 
     @field_validator("tags", mode="before")
@@ -251,7 +280,7 @@ def _explain(error: ValidationError) -> str:
     if first["type"] == "extra_forbidden":
         return f"field '{field}' is unknown; remove it or fix its spelling"
     if field == "kind":
-        return f"field 'kind' is {first.get('input')!r}; use one of {', '.join(KINDS)}"
+        return f"field 'kind' is {first.get('input')!r}; {KIND_RULE}"
     return f"field '{field}' is invalid ({_one_line(first['msg'])}); fix it in the front matter"
 
 

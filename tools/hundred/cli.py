@@ -30,20 +30,34 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from hundred.scaffold import new_project
+    from hundred.scaffold import new_project, starter_notice
 
     root = _root(args)
     project = new_project(
         args.name, root, kind=args.kind, title=args.title, difficulty=args.difficulty,
-        stage=args.stage, on_wait=lambda line: print(line, file=sys.stderr),
+        stage=args.stage, template=args.template,
+        on_wait=lambda line: print(line, file=sys.stderr),
     )
     where = project.path.relative_to(root)
+    from hundred.sources import TemplatedProject
+
+    if isinstance(project, TemplatedProject):
+        rendered = project.rendered
+        print(f"created {where} from {rendered.source} ({rendered.tool})")
+        for added in rendered.notices:
+            print(f"note: {added}")
+        print(f"next: edit {where}/writeup.md, then 'hundred run {project.number:03d}'")
+        return 0
     answers = project.path / ".copier-answers.yml"
     import yaml
 
     recorded = yaml.safe_load(answers.read_text(encoding="utf-8"))
     note = " (a stand-in: replace it in data.py)" if recorded["dataset_is_placeholder"] else ""
-    print(f"created {where}: {recorded['kind']} starter on {recorded['dataset']}{note}")
+    starter = recorded.get("starter", recorded["kind"])
+    print(f"created {where}: {starter} starter on {recorded['dataset']}{note}")
+    notice = starter_notice(recorded["kind"], starter)
+    if notice:
+        print(f"note: {notice}")
     print(f"next: edit {where}/writeup.md, then 'hundred run {project.number:03d}'")
     return 0
 
@@ -89,10 +103,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 def _add_new_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="NNN-slug (e.g. 042-cnn-cifar) or a slug to take the next "
                         "free number")
-    parser.add_argument("--kind", help="tabular, vision or from-scratch (default: from the slug)")
+    parser.add_argument("--kind", help="a starter (tabular, vision, from-scratch, nlp, "
+                        "time-series, generative) or any lowercase kind word such as rl, which "
+                        "begins from the starter the slug suggests (default: from the slug)")
     parser.add_argument("--title", help="title of the writeup (default: from the slug)")
     parser.add_argument("--difficulty", type=int, default=2, help="1 (easy) to 5 (hard)")
     parser.add_argument("--stage", default="", help="roadmap stage, e.g. 'CNNs'")
+    parser.add_argument("--template", metavar="SRC", help="a copier or cookiecutter template of "
+                        "your own: a folder or a git URL (default: [tool.hundred] template, "
+                        "else hundred's)")
 
 
 def _add_common(parser: argparse.ArgumentParser, *, default: object = None) -> None:
@@ -116,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="print JSON for machines")
     listing.set_defaults(handler=cmd_list)
 
-    from hundred import cli_adopt, cli_data, cli_doctor, cli_env, cli_init, cli_run
+    from hundred import cli_adopt, cli_data, cli_doctor, cli_env, cli_init, cli_run, cli_update
 
     cli_run.add_commands(sub)
     cli_env.add_commands(sub)
@@ -124,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_doctor.add_command(sub)
     cli_init.add_command(sub)
     cli_adopt.add_command(sub)
+    cli_update.add_command(sub)
     for child in sub.choices.values():
         _add_common(child, default=argparse.SUPPRESS)
     return parser

@@ -31,6 +31,9 @@ class Settings:
     # is the one the blog publishes and a project needs to be done.
     freeze: tuple[str, ...] = ("full",)
     max_cell_output: int = MAX_CELL_OUTPUT
+    # The template new-project renders when --template is not given: a copier or cookiecutter
+    # template's folder (relative to the monorepo's root) or git URL; None is hundred's own.
+    template: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -79,8 +82,12 @@ def load_settings(root: Path) -> Settings:
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1000:
         raise HundredError(f"{path}: [tool.hundred] max_cell_output must be a number of bytes "
                            ">= 1000")
+    template = table.get("template")
+    if template is not None and (not isinstance(template, str) or not template.strip()):
+        raise HundredError(f"{path}: [tool.hundred] template must be the folder or git URL of a "
+                           "copier or cookiecutter template, e.g. template = \"templates/mine\"")
     return Settings(profiles=profiles, verify=str(verify), freeze=tuple(freeze),
-                    max_cell_output=limit, raw=table)
+                    max_cell_output=limit, template=template, raw=table)
 
 
 def parameters_for(settings: Settings, profile: str, overrides: dict[str, dict[str, Any]]) -> dict[

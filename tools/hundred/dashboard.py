@@ -36,6 +36,10 @@ README_START = "<!-- hundred:progress:start -->"
 README_END = "<!-- hundred:progress:end -->"
 BADGE = Path("docs") / "assets" / "progress.svg"
 DASHBOARD_MARKER = "<!-- hundred:dashboard -->"
+# Kinds with an outline colour of their own in hundred.css; tabular has none, and any other kind
+# gets a dashed outline and is named in the legend and the cell's tooltip.
+OUTLINED_KINDS = ("vision", "from-scratch", "nlp", "time-series", "generative")
+PLAIN_KIND = "tabular"
 
 
 @dataclass(frozen=True)
@@ -317,7 +321,7 @@ def _grid(board: Dashboard, post_url: PostUrl) -> str:
         warned = len(progress.runs.deprecations)
         if warned:
             title += f"; will break on upgrade: {warned} deprecation warning(s)"
-        classes = f"hundred-cell-{progress.status} hundred-kind-{writeup.kind}"
+        classes = f"hundred-cell-{progress.status} {_kind_classes(writeup.kind)}"
         url = post_url(progress)
         inner = f"{number}"
         cells.append(f'<a class="{classes}" href="{_e(url)}" title="{_e(title)}">{inner}</a>'
@@ -326,9 +330,23 @@ def _grid(board: Dashboard, post_url: PostUrl) -> str:
                       for s, label in STATUS_LABEL.items())
     return (f'<div class="hundred-grid">{"".join(cells)}</div>'
             f'<p class="hundred-legend-row">{legend} <span class="hundred-legend '
-            'hundred-cell-empty">not started</span> · outline: <span class="hundred-legend '
-            'hundred-kind-vision">vision</span> <span class="hundred-legend '
-            'hundred-kind-from-scratch">from-scratch</span>, none: tabular</p>')
+            f'hundred-cell-empty">not started</span> · outline: {_kind_legend(board)}, '
+            f"none: {PLAIN_KIND}</p>")
+
+
+def _kind_classes(kind: str) -> str:
+    """A cell's kind classes; a kind word is a valid class name (hundred.catalog.is_kind)."""
+    if kind in OUTLINED_KINDS or kind == PLAIN_KIND:
+        return f"hundred-kind-{kind}"
+    return f"hundred-kind-{kind} hundred-kind-other"
+
+
+def _kind_legend(board: Dashboard) -> str:
+    """The outlined kinds, then every other kind the projects use (dashed), by name."""
+    others = sorted({p.project.writeup.kind for p in board.projects}
+                    - {*OUTLINED_KINDS, PLAIN_KIND})
+    return " ".join(f'<span class="hundred-legend hundred-legend-kind {_kind_classes(kind)}">'
+                    f"{_e(kind)}</span>" for kind in (*OUTLINED_KINDS, *others))
 
 
 def _calendar(board: Dashboard) -> str:

@@ -153,7 +153,8 @@ def _by_kind(kind: FailureKind, evalue: str, out_of_memory: bool) -> Diagnosis |
     if kind == "internal-error":
         return Diagnosis(cause="internal-error", explanation="a bug in hundred, not in the "
                          "notebook", fix="report it with the output of 'hundred run --verbose'")
-    if kind in ("invalid-notebook", "invalid-writeup", "missing-kernel", "environment-error"):
+    if kind in ("invalid-notebook", "invalid-writeup", "missing-kernel", "environment-error",
+                "update-conflict"):
         return Diagnosis(cause=kind, explanation=evalue.split(";")[0][:300],
                          fix=evalue.split(";", 1)[1].strip() if ";" in evalue
                          else "fix the file named above")

@@ -42,6 +42,7 @@ FailureKind = Literal[
     "missing-kernel",
     "missing-data",
     "environment-error",
+    "update-conflict",
     "interrupted",
     "internal-error",
 ]
@@ -85,7 +86,8 @@ class CellFailure(BaseModel):
 Cause = Literal[
     "removed-api", "missing-package", "network", "missing-file", "hidden-state", "stale-pickle",
     "timeout", "dead-kernel", "out-of-memory", "interrupted", "internal-error",
-    "invalid-notebook", "invalid-writeup", "missing-kernel", "environment-error", "unknown",
+    "invalid-notebook", "invalid-writeup", "missing-kernel", "environment-error",
+    "update-conflict", "unknown",
 ]
 
 

@@ -13,14 +13,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hundred.catalog import KINDS, Kind, Project, ProjectName, parse_name, project_folders
+from hundred.catalog import (
+    STARTERS,
+    Project,
+    ProjectName,
+    Starter,
+    check_kind,
+    parse_name,
+    project_folders,
+)
 from hundred.errors import HundredError, WorkFailed
 from hundred.lock import monorepo_lock
 
 TEMPLATE = Path("templates") / "project"
 
-# Words in a slug that name a kind, checked in this order.
-KIND_WORDS: dict[Kind, tuple[str, ...]] = {
+# Words in a slug that suggest a starter, checked in this order: the tasks first, so that
+# mnist-gan is generative and cnn-text is nlp. A hint with a dash matches those words in a row.
+KIND_WORDS: dict[Starter, tuple[str, ...]] = {
+    "generative": ("gan", "gans", "dcgan", "vae", "autoencoder", "autoencoders", "generative",
+                   "diffusion", "ddpm"),
+    "time-series": ("forecast", "forecasts", "forecasting", "timeseries", "time-series",
+                    "arima", "sarima", "prophet", "seasonal", "seasonality"),
+    "nlp": ("nlp", "text", "texts", "sentiment", "spam", "tokenizer", "tokenizers", "bert",
+            "reviews", "tfidf", "word2vec", "imdb"),
     "vision": ("cnn", "cifar", "cifar10", "mnist", "image", "images", "vision"),
     "from-scratch": ("scratch", "numpy"),
 }
@@ -35,11 +50,24 @@ DATASET_WORDS: dict[str, tuple[str, ...]] = {
     "breast-cancer": ("cancer",),
     "diabetes": ("diabetes",),
 }
-# The stand-in each kind starts from when the slug names no dataset.
-PLACEHOLDER_DATASET: dict[Kind, str] = {
+# The stand-in each starter begins on when the slug names no dataset; the data script generates
+# reviews and seasonal offline, so no slug names them as real data.
+PLACEHOLDER_DATASET: dict[Starter, str] = {
     "tabular": "wine",
     "vision": "digits",
     "from-scratch": "breast-cancer",
+    "nlp": "reviews",
+    "time-series": "seasonal",
+    "generative": "digits",
+}
+# The data each starter's notebook can work on (copier.yml's dataset validator says the same).
+STARTER_DATA: dict[Starter, tuple[str, tuple[str, ...]]] = {
+    "tabular": ("tabular or image data", tuple(DATASET_WORDS)),
+    "from-scratch": ("tabular or image data", tuple(DATASET_WORDS)),
+    "vision": ("image data", IMAGE_DATASETS),
+    "generative": ("image data", IMAGE_DATASETS),
+    "nlp": ("text data", ("reviews",)),
+    "time-series": ("a time series", ("seasonal",)),
 }
 
 
@@ -48,7 +76,8 @@ class Plan:
     """Everything decided before anything is written."""
 
     name: ProjectName
-    kind: Kind
+    kind: str  # what the writeup says: a starter's name or any other kind word
+    starter: Starter  # the template's notebook it begins from
     dataset: str
     placeholder: bool
     target: Path
@@ -58,6 +87,7 @@ class Plan:
             "number": self.name.number,
             "slug": self.name.slug,
             "kind": self.kind,
+            "starter": self.starter,
             "dataset": self.dataset,
             "dataset_is_placeholder": self.placeholder,
             "date": dt.date.today().isoformat(),
@@ -85,16 +115,41 @@ def title_from_slug(slug: str) -> str:
     return " ".join(SPELLINGS.get(word, word.capitalize()) for word in slug.split("-"))
 
 
-def infer_kind(slug: str) -> Kind:
-    """The kind a slug suggests: image words → vision, scratch/numpy → from-scratch, else tabular.
-
-    The first kind whose words appear in the slug wins.
+def infer_kind(slug: str) -> Starter:
+    """The starter a slug suggests: ``mnist-gan`` → generative, ``sales-forecast`` →
+    time-series, ``spam-filter`` → nlp, ``cnn-cifar`` → vision, ``numpy-gd`` → from-scratch,
+    else tabular. The first starter in ``KIND_WORDS`` with a word in the slug wins.
     """
-    words = slug.split("-")
-    for kind, hints in KIND_WORDS.items():
-        if any(word in hints for word in words):
-            return kind
-    return "tabular"
+    return _suggested_starter(slug) or "tabular"
+
+
+def _suggested_starter(slug: str) -> Starter | None:
+    padded = f"-{slug}-"
+    for starter, hints in KIND_WORDS.items():
+        if any(f"-{hint}-" in padded for hint in hints):
+            return starter
+    return None
+
+
+def choose_starter(slug: str, kind: str | None) -> tuple[str, Starter]:
+    """The project's kind and its starter: a starter's name picks it; any other kind word
+    begins from the starter the slug suggests (else tabular); no kind takes the slug's."""
+    if kind is None:
+        suggested = infer_kind(slug)
+        return suggested, suggested
+    check_kind(kind)
+    for starter in STARTERS:
+        if kind == starter:
+            return kind, starter
+    return kind, infer_kind(slug)
+
+
+def starter_notice(kind: str, starter: str) -> str | None:
+    """One line for a project whose kind has no starter of its own, else None."""
+    if kind == starter:
+        return None
+    return (f"kind {kind!r} has no starter of its own, so the project begins from the "
+            f"{starter} starter: make notebook.ipynb your own")
 
 
 def infer_dataset(slug: str) -> str | None:
@@ -106,12 +161,16 @@ def infer_dataset(slug: str) -> str | None:
     return None
 
 
-def plan_project(name: str, root: Path, *, kind: str | None = None) -> Plan:
-    """Check ``name`` and ``kind`` against the monorepo at ``root``; raise before writing."""
+def plan_project(
+    name: str, root: Path, *, kind: str | None = None, starter_data: bool = True
+) -> Plan:
+    """Check ``name`` and ``kind`` against the monorepo at ``root``; raise before writing.
+
+    ``starter_data=False`` skips checking that the starter can work on the data the slug names
+    (a template of the user's own brings its own notebook).
+    """
     number, slug = parse_name(name)
-    if kind is not None and kind not in KINDS:
-        raise HundredError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
-    chosen: Kind = kind if kind is not None else infer_kind(slug)
+    chosen, starter = choose_starter(slug, kind)
     existing = project_folders(root)
     if number is None:
         number = max((taken.number for taken, _ in existing), default=0) + 1
@@ -133,16 +192,18 @@ def plan_project(name: str, root: Path, *, kind: str | None = None) -> Plan:
                 f"slug {slug!r} is already used by {_rel(path, root)}; pick another slug"
             )
     dataset = infer_dataset(slug)
-    if chosen == "vision" and dataset is not None and dataset not in IMAGE_DATASETS:
+    needs, fits = STARTER_DATA[starter]
+    if starter_data and dataset is not None and dataset not in fits:
         raise HundredError(
-            f"the vision starter needs image data but {slug!r} names {dataset}; "
+            f"the {starter} starter needs {needs} but {slug!r} names {dataset}; "
             "use --kind tabular or --kind from-scratch"
         )
     placeholder = dataset is None
     return Plan(
         ProjectName(number, slug),
         chosen,
-        dataset or PLACEHOLDER_DATASET[chosen],
+        starter,
+        dataset or PLACEHOLDER_DATASET[starter],
         placeholder,
         target,
     )
@@ -156,6 +217,7 @@ def new_project(
     title: str | None = None,
     difficulty: int = 2,
     stage: str = "",
+    template: str | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> Project:
     """Scaffold ``projects/NNN-slug`` in the monorepo at ``root`` and return it.
@@ -165,18 +227,35 @@ def new_project(
     Choosing the number, rendering and the rename happen under the monorepo's "new" lock, so
     two new-project started at once never take the same number; ``on_wait`` is called with one
     line naming the other process if this one has to wait for it.
+
+    ``template`` is a copier or cookiecutter template of the user's own (a folder, relative to
+    the current one, or a git URL), else ``[tool.hundred] template``, else hundred's; a project
+    made from one is a ``sources.TemplatedProject``, which says what hundred added to it.
     """
     if not 1 <= difficulty <= 5:
         raise HundredError(f"difficulty {difficulty} is out of range; give a number from 1 to 5")
     with monorepo_lock(root, "new", on_wait=on_wait):
         return _make_project(name, root, kind=kind, title=title, difficulty=difficulty,
-                             stage=stage)
+                             stage=stage, source=template)
 
 
 def _make_project(
-    name: str, root: Path, *, kind: str | None, title: str | None, difficulty: int, stage: str
+    name: str, root: Path, *, kind: str | None, title: str | None, difficulty: int, stage: str,
+    source: str | None = None,
 ) -> Project:
-    plan = plan_project(name, root, kind=kind)
+    from hundred import sources
+    from hundred.config import load_settings
+    from hundred.update import record_template_commit  # update imports this module
+
+    configured = load_settings(root).template if source is None else None
+    chosen = sources.chosen_template(root, source, configured, builtin=root / TEMPLATE)
+    plan = plan_project(name, root, kind=kind, starter_data=chosen is None)
+    if chosen is not None:
+        src, base = chosen
+        values = plan.answers(title=title, difficulty=difficulty, stage=stage)
+        with staged_folder(plan.target, root) as staging:
+            rendered = sources.render_template(src, staging, values, base=base, root=root)
+        return sources.TemplatedProject(plan.name, plan.target, rendered)
     template = root / TEMPLATE
     if not (template / "copier.yml").is_file():
         raise HundredError(
@@ -185,8 +264,9 @@ def _make_project(
         )
     answers = plan.answers(title=title, difficulty=difficulty, stage=stage)
     with staged_folder(plan.target, root) as staging:
-        _render(template, staging, answers)
-        _normalise_notebook(staging / "notebook.ipynb")
+        copy_template(template, staging, answers)
+        normalise_notebook(staging / "notebook.ipynb")
+        record_template_commit(root, template, staging)
     return Project(plan.name, plan.target)
 
 
@@ -209,7 +289,8 @@ def staged_folder(target: Path, root: Path, *, prefix: str = ".new-") -> Iterato
         raise
 
 
-def _render(template: Path, staging: Path, answers: dict[str, Any]) -> None:
+def copy_template(template: Path, staging: Path, answers: dict[str, Any]) -> None:
+    """Render the copier ``template`` into the folder ``staging`` with ``answers``."""
     from copier import run_copy
 
     # The staging folder sits in projects/ like the final folder, so a template path relative to
@@ -231,7 +312,7 @@ def _render(template: Path, staging: Path, answers: dict[str, Any]) -> None:
         ) from error
 
 
-def _normalise_notebook(path: Path) -> None:
+def normalise_notebook(path: Path) -> None:
     """Store the rendered notebook in nbformat's canonical on-disk layout.
 
     Jupyter and nbstripout rewrite notebooks this way (sources as lists of lines, sorted keys,

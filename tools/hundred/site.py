@@ -21,6 +21,7 @@ from hundred.config import Settings, load_settings
 from hundred.errors import HundredError
 from hundred.render import Markdown, render_notebook
 from hundred.results import ProjectRuns, RunResult
+from hundred.update import unfinished_update
 
 POSTS = "blog/posts"
 # Where the executed notebook's HTML goes, once Markdown has run (see hundred.render).
@@ -292,6 +293,9 @@ def build_post(root: Path, project: Project, *, links: Links,
     """
     text = project.writeup_path.read_text(encoding="utf-8")
     check_writeup(project.writeup_path.relative_to(root), text)
+    unfinished = unfinished_update(root, project.path)
+    if unfinished is not None:
+        raise HundredError(f"{unfinished}; the site is not built until then")
     writeup = project.writeup
     runs = project_runs(root, project, settings)
     _, body = split_front_matter(text)

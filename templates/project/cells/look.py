@@ -1,4 +1,23 @@
-{%- if images -%}
+{%- if starter == 'nlp' -%}
+for text, label in list(zip(split.x_train, split.y_train))[:5]:
+    print(f"{split.names[label]:>8}: {text}")
+counts = np.bincount(split.y_train, minlength=len(split.names))
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.bar(split.names, counts)
+ax.set_xlabel("class")
+ax.set_ylabel("training texts")
+ax.set_title("Texts per class")
+plt.show()
+{%- elif starter == 'time-series' -%}
+fig, ax = plt.subplots(figsize=(10, 3.5))
+ax.plot(split.x_train, split.y_train, linewidth=0.8, label="train")
+ax.plot(split.x_test, split.y_test, linewidth=0.8, label="test")
+ax.set_xlabel("day")
+ax.set_ylabel("value")
+ax.set_title("The daily series, split in time")
+ax.legend()
+plt.show()
+{%- elif images -%}
 fig, axes = plt.subplots(1, 8, figsize=(12, 2))
 for ax, image, label in zip(axes, split.x_train, split.y_train):
     ax.imshow(image.transpose(1, 2, 0).squeeze(), cmap="gray")

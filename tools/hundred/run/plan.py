@@ -36,6 +36,7 @@ from hundred.freshness import is_current, key_for, reference_run
 from hundred.installs import installs_in, layer_path
 from hundred.results import CellFailure, Corrupt, FailureKind, RunResult
 from hundred.run.preload import NATIVE_KERNELS, WarmChain, warm_chains, warm_imports
+from hundred.update import unfinished_update
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,12 @@ def _plan_one(plan: RunPlan, root: Path, project: Project, *, settings: Settings
               force: bool, timeout: float | None, commit: Callable[[], str | None],
               hashes: FileHashes, tell: Callable[[str], None]) -> None:
     folder = project.name.folder
+    unfinished = unfinished_update(root, project.path)
+    if unfinished is not None:  # before locking: its requirements.txt may hold conflict markers
+        plan.failed_early.append(early_failure(
+            folder, project.number, profile, "update-conflict",
+            CellFailure(ename="UpdateConflict", evalue=unfinished), commit()))
+        return
 
     def environment_failed(error: EnvironmentFailed) -> None:
         plan.failed_early.append(early_failure(

@@ -1,4 +1,73 @@
-{%- if kind == 'vision' -%}
+{%- if starter == 'nlp' -%}
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+model = make_pipeline(
+    TfidfVectorizer(ngram_range=(1, 2), min_df=1 if SMOKE else 2, sublinear_tf=True),
+    LogisticRegression(C=10.0, max_iter=300 if SMOKE else 2000),
+)
+model.fit(split.x_train, split.y_train)
+model
+{%- elif starter == 'time-series' -%}
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+HORIZON = 7  # each day is forecast a week ahead: only values at least 7 days old are known
+LAGS = range(HORIZON, 2 * HORIZON + 1)
+days = np.concatenate([split.x_train, split.x_test])
+values = np.concatenate([split.y_train, split.y_test])
+day_number = days.astype(np.int64)  # days since 1970-01-01, a Thursday
+
+
+def features(index):
+    """One row per day in ``index``: its lags, weekday, time of year and trend."""
+    lagged = np.stack([values[index - lag] for lag in LAGS], axis=1)
+    weekday = np.eye(7)[(day_number[index] + 3) % 7]
+    year = 2 * np.pi * day_number[index] / 365.25
+    trend = (day_number[index] - day_number[0])[:, None] / 365.25
+    return np.hstack([lagged, weekday, np.sin(year)[:, None], np.cos(year)[:, None], trend])
+
+
+train_index = np.arange(max(LAGS), len(split.y_train))  # the first days lack their lags
+test_index = np.arange(len(split.y_train), len(values))
+model = make_pipeline(StandardScaler(), Ridge(alpha=1.0))
+model.fit(features(train_index), values[train_index])
+model
+{%- elif starter == 'generative' -%}
+import torch
+from torch import nn
+
+torch.manual_seed(seed)
+shape = split.x_train.shape[1:]
+pixels, latent = int(np.prod(shape)), 8
+encoder = nn.Sequential(nn.Flatten(), nn.Linear(pixels, 128), nn.ReLU(), nn.Linear(128, latent))
+decoder = nn.Sequential(
+    nn.Linear(latent, 128), nn.ReLU(), nn.Linear(128, pixels), nn.Sigmoid(),
+    nn.Unflatten(1, tuple(shape)),
+)
+model = nn.Sequential(encoder, decoder)
+epochs = 2 if SMOKE else 100
+optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+loss_fn = nn.MSELoss()
+x_train = torch.from_numpy(split.x_train)
+losses = []
+for epoch in range(epochs):
+    model.train()
+    order = torch.randperm(len(x_train))
+    total = 0.0
+    for start in range(0, len(order), 64):
+        batch = x_train[order[start : start + 64]]
+        optimizer.zero_grad()
+        loss = loss_fn(model(batch), batch)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(batch)
+    losses.append(total / len(order))
+    if (epoch + 1) % 10 == 0 or epoch + 1 == epochs:
+        print(f"epoch {epoch + 1}/{epochs}: reconstruction loss {losses[-1]:.4f}")
+{%- elif starter == 'vision' -%}
 import torch
 from torch import nn
 
@@ -28,7 +97,7 @@ for epoch in range(epochs):
         total += loss.item() * len(batch)
     losses.append(total / len(order))
     print(f"epoch {epoch + 1}/{epochs}: training loss {losses[-1]:.4f}")
-{%- elif kind == 'from-scratch' -%}
+{%- elif starter == 'from-scratch' -%}
 def standardise(train, test):
     mean, std = train.mean(axis=0), train.std(axis=0) + 1e-8
     return (train - mean) / std, (test - mean) / std
