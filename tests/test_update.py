@@ -15,10 +15,11 @@ import pytest
 import yaml
 
 from hundred import catalog, scaffold, update
+from hundred.catalog import CONFLICTS_FILE
 from hundred.cli import main
 from hundred.errors import HundredError
 from hundred.site import Links, build_post
-from hundred.update import COMMIT_KEY, CONFLICTS_FILE, update_projects
+from hundred.update import COMMIT_KEY, update_projects
 from tests.conftest import snapshot
 from tests.runkit import make_project, record
 

@@ -34,6 +34,8 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _FOLDER = re.compile(r"(\d{3})-(.+)")
 WRITEUP = "writeup.md"
 NOTEBOOK = "notebook.ipynb"
+# Left in a project by `hundred update` while conflicts with the template wait to be resolved.
+CONFLICTS_FILE = "UPDATE-CONFLICTS.md"
 
 
 @dataclass(frozen=True, order=True)
@@ -365,3 +367,19 @@ def select(projects: list[Project], wanted: list[str]) -> list[Project]:
             )
         chosen.extend(p for p in match if p not in chosen)
     return [p for p in projects if p in chosen]
+
+
+def unfinished_update(root: Path, project: Path) -> str | None:
+    """One line when ``project`` holds conflicts that ``hundred update`` left, else None.
+
+    The one check that ``hundred run`` and ``hundred build`` make before they touch a project.
+    """
+    marker = project / CONFLICTS_FILE
+    if not marker.exists():
+        return None
+    try:
+        shown = marker.relative_to(root)
+    except ValueError:
+        shown = marker
+    return (f"{shown} lists conflicts that 'hundred update' left; resolve them as it says, then "
+            "delete the file")

@@ -16,12 +16,11 @@ from typing import Any
 import yaml
 
 from hundred import results as store
-from hundred.catalog import Project, split_front_matter
+from hundred.catalog import Project, split_front_matter, unfinished_update
 from hundred.config import Settings, load_settings
 from hundred.errors import HundredError
 from hundred.render import Markdown, render_notebook
 from hundred.results import ProjectRuns, RunResult
-from hundred.update import unfinished_update
 
 POSTS = "blog/posts"
 # Where the executed notebook's HTML goes, once Markdown has run (see hundred.render).

@@ -8,7 +8,7 @@ Text files merge line by line with ``git merge-file``; notebooks merge cell by c
 matched by their ids (``hundred.notebook_merge``), and never get conflict markers in their
 JSON. The writeup is never touched. What cannot be merged is marked (markers in text files,
 the project's cell kept in a notebook) and listed in the project's ``UPDATE-CONFLICTS.md``,
-which ``hundred run`` and ``hundred build`` refuse (``unfinished_update``).
+which ``hundred run`` and ``hundred build`` refuse (``catalog.unfinished_update``).
 
 Each project is written in a hidden folder of ``projects/`` and swapped into place in one step,
 so an interrupt leaves every project wholly old or wholly new.
@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from hundred.catalog import Project, discover, select
+from hundred.catalog import CONFLICTS_FILE, Project, discover, select
 from hundred.errors import HundredError
 from hundred.lock import monorepo_lock
 from hundred.scaffold import TEMPLATE, copy_template, normalise_notebook
@@ -43,7 +43,6 @@ from hundred.scaffold import TEMPLATE, copy_template, normalise_notebook
 ANSWERS = ".copier-answers.yml"
 WRITEUP = "writeup.md"
 NOTEBOOK = "notebook.ipynb"
-CONFLICTS_FILE = "UPDATE-CONFLICTS.md"
 COMMIT_KEY = "_hundred_template_commit"
 # Never taken from the template: the prose is the learner's, the answers are rewritten here.
 NOT_MERGED = frozenset({WRITEUP, ANSWERS, CONFLICTS_FILE})
@@ -137,22 +136,6 @@ def update_projects(
             if on_project is not None:
                 on_project(outcome)
     return UpdateReport(tuple(done), commit, dry_run)
-
-
-def unfinished_update(root: Path, project: Path) -> str | None:
-    """One line when ``project`` holds conflicts that ``hundred update`` left, else None.
-
-    The one check that ``hundred run`` and ``hundred build`` make before they touch a project.
-    """
-    marker = project / CONFLICTS_FILE
-    if not marker.exists():
-        return None
-    try:
-        shown = marker.relative_to(root)
-    except ValueError:
-        shown = marker
-    return (f"{shown} lists conflicts that 'hundred update' left; resolve them as it says, then "
-            "delete the file")
 
 
 # ------------------------------------------------------------------------------ git history

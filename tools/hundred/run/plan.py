@@ -20,7 +20,7 @@ from typing import Any
 
 from hundred import results as store
 from hundred.cache import FileHashes, InvalidNotebook, cell_sources
-from hundred.catalog import InvalidProject, Project
+from hundred.catalog import InvalidProject, Project, unfinished_update
 from hundred.config import Settings, parameters_for
 from hundred.environments import (
     Environment,
@@ -36,7 +36,6 @@ from hundred.freshness import is_current, key_for, reference_run
 from hundred.installs import installs_in, layer_path
 from hundred.results import CellFailure, Corrupt, FailureKind, RunResult
 from hundred.run.preload import NATIVE_KERNELS, WarmChain, warm_chains, warm_imports
-from hundred.update import unfinished_update
 
 
 @dataclass(frozen=True)
