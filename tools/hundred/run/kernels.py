@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 
 from hundred.run.events import KernelGone, KernelStarted, Notice, WorkerEvent
 from hundred.run.preload import NATIVE_KERNELS, WarmChain
-from hundred.run.zygote import Zygote, ZygoteFailed, ZygoteKernelManager
+from hundred.run.zygote import Zygote, ZygoteFailed
+from hundred.run.zygote_manager import ZygoteKernelManager
 
 T = TypeVar("T")
 KERNEL_START_ATTEMPTS = 3

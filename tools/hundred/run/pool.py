@@ -24,7 +24,6 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from hundred.environments import zygote_variables
 from hundred.results import RunResult
 from hundred.run.events import (
     Finished,
@@ -37,7 +36,7 @@ from hundred.run.events import (
     WorkerEvent,
 )
 from hundred.run.plan import Task
-from hundred.run.preload import NATIVE_KERNELS, thread_share, with_threads
+from hundred.run.preload import NATIVE_KERNELS, thread_share
 from hundred.run.signals import Stop
 from hundred.run.worker import (
     import_ahead,
@@ -46,7 +45,7 @@ from hundred.run.worker import (
     worker_failed_result,
     worker_main,
 )
-from hundred.run.zygote import SharedZygote
+from hundred.run.zygote import SharedZygote, shared_environment
 
 POLL = 0.2  # seconds between checks for a stop request while waiting for workers
 GONE_WITHIN = 5.0  # seconds to wait for killed processes to disappear
@@ -95,11 +94,16 @@ def start_order(tasks: Sequence[Task], jobs: int) -> list[Task]:
 
 
 class Pool:
-    """Runs ``tasks`` on up to ``jobs`` workers; ``finish`` saves each result as it comes."""
+    """Runs ``tasks`` on up to ``jobs`` workers; ``finish`` saves each result as it comes.
+
+    ``ahead`` is a shared zygote started before planning (``shared_zygote_ahead``): used when
+    it fits the run, never closed here unless used.
+    """
 
     def __init__(self, tasks: Sequence[Task], *, jobs: int,
                  finish: Callable[[RunResult], RunResult],
-                 on_progress: Callable[[Progress], None], stop: Stop) -> None:
+                 on_progress: Callable[[Progress], None], stop: Stop,
+                 ahead: SharedZygote | None = None) -> None:
         self.tasks = sorted(tasks, key=lambda t: t.number)
         self.total = len(tasks)
         self.jobs = max(1, min(jobs, len(tasks)))
@@ -115,6 +119,7 @@ class Pool:
         self._idle_deaths = 0
         self._started = 0  # workers started: the first ``jobs`` share ``self.shared``
         self.shared: SharedZygote | None = None
+        self.ahead = ahead
 
     def run(self) -> Outcome:
         stopped = False
@@ -149,9 +154,10 @@ class Pool:
                      for t in self.tasks)
         if self.jobs < 2 or not forked or os.environ.get("HUNDRED_NO_ZYGOTE"):
             return None
-        env = with_threads(zygote_variables(None), thread_share(self.jobs))
+        if self.ahead is not None and self.ahead.callers == self.jobs:
+            return self.ahead
         try:
-            return SharedZygote(sys.executable, env, self.jobs)
+            return SharedZygote(sys.executable, shared_environment(self.jobs), self.jobs)
         except OSError:  # each worker starts its own, and says why if that fails too
             return None
 

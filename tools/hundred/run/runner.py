@@ -7,8 +7,9 @@ pool (``pool``) and saves every record as it arrives (``hundred.results``), then
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from hundred.results import RunResult
 from hundred.run.events import Finished, Notice, Planned, Progress
 from hundred.run.plan import changed_projects, known_duration, plan_runs, shard
 from hundred.run.signals import Stop
+from hundred.run.zygote import SharedZygote, shared_zygote_ahead
 
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 
@@ -75,7 +77,9 @@ def run_projects(
     profile = profile or settings.verify
     parameters_for(settings, profile, {})  # an unknown profile is bad input
     projects, invalid = _chosen(root, settings, selection, shard_of, changed_since)
-    with monorepo_lock(root, "run", on_wait=lambda line: tell(Notice(line))), Stop() as stop:
+    workers = jobs or os.cpu_count() or 1
+    with (monorepo_lock(root, "run", on_wait=lambda line: tell(Notice(line))), Stop() as stop,
+          _zygote_ahead(workers if projects else 0) as ahead):
         plan = plan_runs(root, projects, settings=settings, profile=profile, force=force,
                          timeout=timeout, invalid=invalid, stopping=lambda: stop.requested,
                          tell=lambda line: tell(Notice(line)))
@@ -95,8 +99,8 @@ def run_projects(
         if plan.tasks and not stopped:
             from hundred.run.pool import Pool
 
-            outcome = Pool(plan.tasks, jobs=jobs or os.cpu_count() or 1, finish=finish,
-                           on_progress=tell, stop=stop).run()
+            outcome = Pool(plan.tasks, jobs=workers, finish=finish, on_progress=tell,
+                           stop=stop, ahead=ahead).run()
             ran, stopped = outcome.results, outcome.stopped
     finished = {r.project for r in ran}
     return RunReport(
@@ -107,6 +111,17 @@ def run_projects(
         notices=tuple(plan.notices),
         stopped_by=stop.name if stopped else None,
     )
+
+
+@contextlib.contextmanager
+def _zygote_ahead(jobs: int) -> Iterator[SharedZygote | None]:
+    """The pool's shared zygote, started while the run is planned; killed if it was not used."""
+    ahead = shared_zygote_ahead(jobs)
+    try:
+        yield ahead
+    finally:
+        if ahead is not None:
+            ahead.discard()
 
 
 def _chosen(root: Path, settings: Settings, selection: Sequence[str],

@@ -10,9 +10,9 @@ directory, the environment jupyter_client prepared). A zygote can fork a warmer 
 has also imported the heavy modules a notebook imports, so its kernel starts with exactly
 those loaded; nothing of the caller leaks into a kernel.
 
-``ZygoteKernelManager`` is jupyter_client's AsyncKernelManager with its documented hook,
-``_async_launch_kernel``, launching through the zygote when the kernel spec is the zygote's
-Python's own ipykernel, and the normal way otherwise.
+``hundred.run.zygote_manager`` is jupyter_client's side: a kernel manager that launches
+through a zygote. This module imports nothing of jupyter_client, so a run can start its zygote
+before it has planned anything.
 
 Lifetimes: a zygote dies with the process that started it (Linux's parent-death signal, and
 the end of its socket), and every kernel it forked watches it and exits within a second of it.
@@ -32,9 +32,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from jupyter_client.manager import AsyncKernelManager
-
+from hundred.environments import zygote_variables
 from hundred.run.lifetime import die_with_parent
+from hundred.run.preload import thread_share, with_threads
 
 LAUNCHER = "ipykernel_launcher"
 SERVER = Path(__file__).with_name("zygote_server.py")
@@ -173,6 +173,7 @@ class SharedZygote:
 
     def __init__(self, python: str, env: dict[str, str], callers: int) -> None:
         self.python = python
+        self.callers = callers
         self.process, self._channels = start_server(python, env, callers)
 
     def for_worker(self, index: int) -> Zygote | None:
@@ -190,6 +191,14 @@ class SharedZygote:
         """In the orchestrator, once worker ``index`` is forked: its socket is the worker's."""
         if 0 <= index < len(self._channels):
             self._channels[index].close()  # a socket closed already: nothing to do
+
+    def discard(self) -> None:
+        """Kill it now, whatever it is doing: started ahead for a run that did not need it (or
+        closed already, when this does nothing more)."""
+        for index in range(len(self._channels)):
+            self.forked(index)
+        self.process.kill()
+        self.process.wait()
 
     def close(self) -> None:
         """At the end of the run: it ends as its last socket closes; make sure."""
@@ -210,86 +219,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
-class _ForkedProcess:
-    """Enough of ``subprocess.Popen`` for jupyter_client to manage a kernel it did not fork."""
-
-    stdin = stdout = stderr = None
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.returncode: int | None = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                self.returncode = 0  # reaped by the zygote: the exit status is not ours to see
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
-            time.sleep(0.02)
-        return self.returncode or 0
-
-    def send_signal(self, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signum)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
-
-class ZygoteKernelManager(AsyncKernelManager):
-    """An AsyncKernelManager that launches this Python's ipykernel through a zygote."""
-
-    zygote: Zygote | None = None
-
-    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
-        argv = _launcher_arguments(kernel_cmd, self.zygote.python) if self.zygote else None
-        if self.zygote is None or argv is None or self.provisioner is None:
-            await super()._async_launch_kernel(kernel_cmd, **kw)
-            return
-        cwd = str(kw.get("cwd") or Path.cwd())
-        env = dict(kw.get("env") or os.environ)
-        pid = self.zygote.spawn(argv, cwd, env)
-        provisioner: Any = self.provisioner
-        provisioner.process = _ForkedProcess(pid)
-        provisioner.pid = provisioner.pgid = pid
-        provisioner.cwd = cwd
-        self._reconcile_connection_info(provisioner.connection_info)
-
-
-    async def _async_kill_kernel(self, restart: bool = False) -> None:
-        process = getattr(self.provisioner, "process", None)
-        if not isinstance(process, _ForkedProcess):
-            await super()._async_kill_kernel(restart=restart)
-            return
-        # SIGKILL to the kernel's process group; the zygote reaps it within milliseconds, so
-        # wait in short steps rather than jupyter_client's 100 ms polls.
-        assert self.provisioner is not None
-        await self.provisioner.kill(restart=restart)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=5)
-        await self.provisioner.wait()
-
-
-def _launcher_arguments(kernel_cmd: list[str], python: str) -> list[str] | None:
-    """The arguments after ``-m ipykernel_launcher`` when the command runs ``python``."""
-    if len(kernel_cmd) < 3 or kernel_cmd[1:3] != ["-m", LAUNCHER]:
+def shared_zygote_ahead(jobs: int) -> SharedZygote | None:
+    """The shared environment's zygote for ``jobs`` workers, started before the run is planned:
+    its start (a Python importing ipykernel, 0.5 s) then overlaps the planning instead of
+    following it. ``Pool`` takes it when the run needs it; the caller discards it after."""
+    if jobs < 2 or os.environ.get("HUNDRED_NO_ZYGOTE"):
         return None
     try:
-        # The same file in the same folder: a venv's python links to its base interpreter,
-        # which runs another environment.
-        command, ours = Path(kernel_cmd[0]).absolute(), Path(python).absolute()
-        same = command == ours or (command.parent == ours.parent
-                                   and command.resolve() == ours.resolve())
-    except OSError:
+        return SharedZygote(sys.executable, shared_environment(jobs), jobs)
+    except OSError:  # the pool tries again, and says why if that fails too
         return None
-    return kernel_cmd[3:] if same else None
+
+
+def shared_environment(jobs: int) -> dict[str, str]:
+    """The shared environment's variables for a zygote serving ``jobs`` workers' kernels."""
+    return with_threads(zygote_variables(None), thread_share(jobs))
