@@ -84,3 +84,15 @@ def record(root: Path, folder: str, profile: str = "smoke") -> dict[str, Any]:
     data: dict[str, Any] = json.loads(
         (root / ".hundred" / "runs" / folder / f"{profile}.json").read_text())
     return data
+
+
+def printed_json(outputs: list[Any]) -> list[Any]:
+    """Each line printed to stdout in ``outputs`` (an executed cell's, or several), as JSON.
+
+    The stdout text is joined first, as Jupyter shows it: the kernel may send one print() as
+    two stream messages (its text, then the newline) when its flush timer fires in between,
+    and nbclient keeps them as two outputs.
+    """
+    text = "".join("".join(output["text"]) for output in outputs
+                   if output.get("output_type") == "stream" and output.get("name") == "stdout")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

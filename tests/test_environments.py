@@ -50,10 +50,12 @@ def printed(root: Path, folder: str) -> dict[str, object]:
     """The JSON the probe cell printed, from the executed notebook."""
     notebook = json.loads((root / ".hundred" / "runs" / folder / "smoke.ipynb").read_text())
     for cell in reversed(notebook["cells"]):
-        for output in cell.get("outputs", []):
-            if output.get("name") == "stdout" and output["text"]:
-                found: dict[str, object] = json.loads("".join(output["text"]).splitlines()[-1])
-                return found
+        # Joined first: the kernel may send one print() as two stream messages.
+        text = "".join("".join(output["text"]) for output in cell.get("outputs", [])
+                       if output.get("name") == "stdout")
+        if text.strip():
+            found: dict[str, object] = json.loads(text.strip().splitlines()[-1])
+            return found
     raise AssertionError(f"{folder} printed nothing")
 
 

@@ -19,7 +19,7 @@ from hundred import catalog
 from hundred.cli import main
 from hundred.run.plan import shard
 from tests.conftest import snapshot
-from tests.runkit import RECORD, kernel_pids, make_project, record
+from tests.runkit import RECORD, kernel_pids, make_project, printed_json, record
 
 
 @pytest.fixture
@@ -379,7 +379,7 @@ def test_the_notebook_on_disk_shows_the_running_cell_and_every_output_before_it(
     assert main(["-C", str(root), "run", "001"]) == 0
     executed = nbformat.read(root / ".hundred" / "runs" / "001-disk" / "smoke.ipynb",
                              as_version=4)
-    seen = json.loads(executed.cells[-1].outputs[0]["text"])
+    (seen,) = printed_json(executed.cells[-1].outputs)
     # markdown, parameters, injected parameters, print('first'), the comment, this cell
     assert [status for status, _ in seen] == ["completed"] * 5 + ["running"]
     assert seen[3] == ["completed", 1]  # print('first')'s output was on disk before this ran

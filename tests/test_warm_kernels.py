@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from hundred.cli import main
-from tests.runkit import make_project
+from tests.runkit import make_project, printed_json
 
 # The first cell looks before any import; the probe reports the kernel's state at its end.
 BEFORE = "import sys\nprint(json.dumps(sorted({'numpy', 'torch'} & set(sys.modules))))"
@@ -56,8 +56,7 @@ def _outputs(root: Path, folder: str) -> list[Any]:
 
 
 def _printed(root: Path, folder: str) -> list[Any]:
-    return [json.loads("".join(output["text"])) for output in _outputs(root, folder)
-            if output.get("name") == "stdout"]
+    return printed_json(_outputs(root, folder))
 
 
 @pytest.fixture(scope="module")
