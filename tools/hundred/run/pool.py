@@ -13,7 +13,6 @@ import contextlib
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import time
 from collections import deque
@@ -45,7 +44,7 @@ from hundred.run.worker import (
     worker_failed_result,
     worker_main,
 )
-from hundred.run.zygote import SharedZygote, shared_environment
+from hundred.run.zygote import SharedZygote, start_shared_zygote
 
 POLL = 0.2  # seconds between checks for a stop request while waiting for workers
 GONE_WITHIN = 5.0  # seconds to wait for killed processes to disappear
@@ -96,7 +95,7 @@ def start_order(tasks: Sequence[Task], jobs: int) -> list[Task]:
 class Pool:
     """Runs ``tasks`` on up to ``jobs`` workers; ``finish`` saves each result as it comes.
 
-    ``ahead`` is a shared zygote started before planning (``shared_zygote_ahead``): used when
+    ``ahead`` is a shared zygote started before planning (``start_shared_zygote``): used when
     it fits the run, never closed here unless used.
     """
 
@@ -152,14 +151,11 @@ class Pool:
         projects of it: what their notebooks import is then imported once, not per worker."""
         forked = any(t.environment is None and t.kernel_name in NATIVE_KERNELS
                      for t in self.tasks)
-        if self.jobs < 2 or not forked or os.environ.get("HUNDRED_NO_ZYGOTE"):
+        if not forked:
             return None
         if self.ahead is not None and self.ahead.callers == self.jobs:
             return self.ahead
-        try:
-            return SharedZygote(sys.executable, shared_environment(self.jobs), self.jobs)
-        except OSError:  # each worker starts its own, and says why if that fails too
-            return None
+        return start_shared_zygote(self.jobs)
 
     def _start_worker(self) -> None:
         ours, theirs = self.context.Pipe(duplex=True)

@@ -22,7 +22,7 @@ from hundred.results import RunResult
 from hundred.run.events import Finished, Notice, Planned, Progress
 from hundred.run.plan import changed_projects, known_duration, plan_runs, shard
 from hundred.run.signals import Stop
-from hundred.run.zygote import SharedZygote, shared_zygote_ahead
+from hundred.run.zygote import SharedZygote, start_shared_zygote
 
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 
@@ -116,7 +116,7 @@ def run_projects(
 @contextlib.contextmanager
 def _zygote_ahead(jobs: int) -> Iterator[SharedZygote | None]:
     """The pool's shared zygote, started while the run is planned; killed if it was not used."""
-    ahead = shared_zygote_ahead(jobs)
+    ahead = start_shared_zygote(jobs)
     try:
         yield ahead
     finally:

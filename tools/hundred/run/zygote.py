@@ -219,18 +219,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def shared_zygote_ahead(jobs: int) -> SharedZygote | None:
-    """The shared environment's zygote for ``jobs`` workers, started before the run is planned:
-    its start (a Python importing ipykernel, 0.5 s) then overlaps the planning instead of
-    following it. ``Pool`` takes it when the run needs it; the caller discards it after."""
+def start_shared_zygote(jobs: int) -> SharedZygote | None:
+    """The shared environment's zygote for ``jobs`` workers, or None where a run has none (one
+    worker, ``HUNDRED_NO_ZYGOTE``) or it cannot start (each worker then starts its own, and
+    says why if that fails too). The runner starts one before planning, so that its start (a
+    Python importing ipykernel, 0.5 s) overlaps the plan; ``Pool`` takes it when it fits."""
     if jobs < 2 or os.environ.get("HUNDRED_NO_ZYGOTE"):
         return None
+    environment = with_threads(zygote_variables(None), thread_share(jobs))
     try:
-        return SharedZygote(sys.executable, shared_environment(jobs), jobs)
-    except OSError:  # the pool tries again, and says why if that fails too
+        return SharedZygote(sys.executable, environment, jobs)
+    except OSError:
         return None
-
-
-def shared_environment(jobs: int) -> dict[str, str]:
-    """The shared environment's variables for a zygote serving ``jobs`` workers' kernels."""
-    return with_threads(zygote_variables(None), thread_share(jobs))
