@@ -320,11 +320,15 @@ def normalise_notebook(path: Path) -> None:
     new-project as fast as copier itself; the tests validate the result with nbformat.
     """
     notebook = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(canonical_notebook(notebook), encoding="utf-8")
+
+
+def canonical_notebook(notebook: dict[str, Any]) -> str:
+    """``notebook`` (nbformat 4 as plain JSON data) in that canonical layout."""
     for cell in notebook["cells"]:
         if isinstance(cell["source"], str):
             cell["source"] = cell["source"].splitlines(keepends=True)
-    text = json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False)
-    path.write_text(text + "\n", encoding="utf-8")
+    return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def _chmod_like_mkdir(path: Path) -> None:

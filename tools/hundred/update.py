@@ -38,7 +38,7 @@ import yaml
 from hundred.catalog import CONFLICTS_FILE, Project, discover, select
 from hundred.errors import HundredError
 from hundred.lock import monorepo_lock
-from hundred.scaffold import TEMPLATE, copy_template, normalise_notebook
+from hundred.scaffold import TEMPLATE, canonical_notebook, copy_template, normalise_notebook
 
 ANSWERS = ".copier-answers.yml"
 WRITEUP = "writeup.md"
@@ -533,16 +533,7 @@ def merge_notebook(path: str, base: bytes, mine: bytes, template: bytes
         else:
             conflicts.append(Conflict(path, f"metadata {found.key!r}",
                                       "changed here and in the template; yours is kept"))
-    return _notebook_bytes(merged.notebook), tuple(conflicts)
-
-
-def _notebook_bytes(notebook: Any) -> bytes:
-    """The notebook in new-project's canonical layout (``scaffold.normalise_notebook``)."""
-    with tempfile.TemporaryDirectory(prefix="hundred-merge-") as scratch:
-        path = Path(scratch) / NOTEBOOK
-        path.write_text(json.dumps(notebook), encoding="utf-8")
-        normalise_notebook(path)
-        return path.read_bytes()
+    return canonical_notebook(merged.notebook).encode(), tuple(conflicts)
 
 
 def conflicts_text(project: str, commit: str, conflicts: Sequence[Conflict]) -> str:
