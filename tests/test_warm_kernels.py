@@ -20,7 +20,7 @@ from tests.runkit import make_project, printed_json
 # The first cell looks before any import; the probe reports the kernel's state at its end.
 BEFORE = "import sys\nprint(json.dumps(sorted({'numpy', 'torch'} & set(sys.modules))))"
 PROBE = """\
-import os, random, sys, threading
+import gc, os, random, sys, threading
 import numpy as np
 import torch
 import matplotlib.pyplot as plt
@@ -35,11 +35,23 @@ def descriptors():
             pass  # the listing's own descriptor, closed already
     return sorted(kinds)
 
+def collected_cycle():
+    class Node:
+        pass
+    node = Node()
+    node.me = node
+    alive = weakref.ref(node)
+    del node
+    gc.collect()
+    return alive() is None
+
+import weakref
 state = {"modules": sorted(sys.modules), "path": sys.path, "cwd": os.getcwd(),
          "threads": sorted(t.name for t in threading.enumerate()), "fds": descriptors(),
          "tasks": len(os.listdir("/proc/self/task")), "backend": plt.get_backend(),
          "torch_seed": torch.initial_seed(), "python_random": random.random(),
-         "parent": os.getppid(),
+         "parent": os.getppid(), "gc": [gc.isenabled(), gc.get_threshold()],
+         "frozen": gc.get_freeze_count(), "collected": collected_cycle(),
          "numpy_random": np.random.rand(3).tolist(), "torch_random": torch.rand(3).tolist()}
 print(json.dumps(state))"""
 
@@ -121,6 +133,20 @@ def test_a_forked_kernel_shares_no_threads_or_open_files(runs: dict[str, Path],
     assert unnumbered(forked["threads"]) == unnumbered(fresh["threads"])
     assert Counter(forked["fds"]) == Counter(fresh["fds"])
     assert forked["tasks"] <= fresh["tasks"]  # no thread of the zygote's came along
+
+
+@pytest.mark.parametrize("how", ["forked", "shared"])
+def test_a_forked_kernel_collects_garbage_as_a_fresh_one(runs: dict[str, Path],
+                                                         how: str) -> None:
+    """The zygote never collects and freezes its objects before forking: the kernel's collector
+    is on, with a fresh kernel's thresholds, and collects the notebook's cycles, while the
+    modules' objects forked with it are frozen, out of its collections' way."""
+    forked = _printed(runs[how], "002-second")[1]
+    fresh = _printed(runs["fresh"], "002-second")[1]
+    assert forked["gc"] == fresh["gc"] == [True, fresh["gc"][1]]
+    assert forked["collected"] is fresh["collected"] is True
+    assert fresh["frozen"] == 0
+    assert forked["frozen"] > 100_000  # numpy, torch and matplotlib's objects at least
 
 
 def test_random_states_are_a_fresh_kernels(runs: dict[str, Path]) -> None:
