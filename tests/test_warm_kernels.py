@@ -165,6 +165,52 @@ def test_matplotlib_draws_inline_in_a_forked_kernel(runs: dict[str, Path]) -> No
                for output in _outputs(runs["forked"], "001-first"))
 
 
+def test_kernelspecs_are_found_where_jupyter_looks_for_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kernelspec in IPython's folder still starts its kernel (the workers find that folder
+    without importing IPython), with the spec's own environment."""
+    import sys
+
+    ipython = tmp_path / "ipython"
+    spec = ipython / "kernels" / "marked"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Marked", "language": "python", "env": {"HUNDRED_SPEC_MARK": "here"}}))
+    monkeypatch.setenv("IPYTHONDIR", str(ipython))
+    root = tmp_path / "mono"
+    make_project(root, "001-marked", ["import json, os",
+                                      "print(json.dumps(os.environ.get('HUNDRED_SPEC_MARK')))"],
+                 kernel="marked")
+    (root / "pyproject.toml").write_text("[tool.hundred]\n")
+    assert main(["-C", str(root), "run", "--jobs", "2"]) == 0
+    assert _printed(root, "001-marked") == ["here"]
+
+
+def test_finding_the_python3_kernelspec_imports_no_ipython() -> None:
+    """What jupyter_client finds for 'python3', found without importing IPython (0.4 s)."""
+    import subprocess
+    import sys
+
+    probe = """\
+import json, sys
+import ipykernel.kernelspec
+from hundred.run.kernels import Kernel, KernelRequest
+from pathlib import Path
+kernel = Kernel(KernelRequest("python3", Path(".")), "/tmp/unused", None)
+spec = kernel.manager.kernel_spec
+found = {"ipython": "IPython" in sys.modules, "argv": spec.argv, "dir": spec.resource_dir}
+from jupyter_client.kernelspec import KernelSpecManager
+expected = KernelSpecManager().get_kernel_spec("python3")
+print(json.dumps([found, {"argv": expected.argv, "dir": expected.resource_dir}]))"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    found, expected = json.loads(done.stdout)
+    assert found.pop("ipython") is False
+    assert found == expected
+
+
 def test_preload_false_starts_a_plain_kernel(tmp_path: Path) -> None:
     root = tmp_path / "mono"
     make_project(root, "001-plain", ["import json", BEFORE, "import numpy"],

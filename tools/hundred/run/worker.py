@@ -92,9 +92,9 @@ def worker_main(conn: Connection, socket_dir: str, parent: int,
 def import_ahead() -> None:
     """Import what every worker needs for its first notebook, once, in the orchestrator before
     it forks them: papermill (0.8 s of CPU), with the engine registered, and ipykernel's
-    kernelspec (0.3 s: jupyter_client imports it, and IPython with it, to start a 'python3'
-    kernel). Forked workers inherit them instead of each importing them on the way to its
-    first kernel."""
+    kernelspec, which jupyter_client imports to start a 'python3' kernel (and IPython is not
+    needed for it: ``kernels._installed_specs``). Forked workers inherit them instead of each
+    importing them on the way to its first kernel."""
     import ipykernel.kernelspec  # noqa: F401
 
     register_engine()
