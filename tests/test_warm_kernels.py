@@ -341,3 +341,13 @@ def test_the_workers_first_tasks_need_zygotes_apart() -> None:
     assert [t.number for t in start_order(tasks, 2)] == [7, 3, 8, 9, 1]
     assert [t.number for t in start_order(tasks, 1)] == [7, 8, 3, 9, 1]
 
+    # A notebook that needs none of the first one's imports, however short and far down the
+    # queue, runs while they are imported: the second worker starts on it. A third worker
+    # starts on the one that waits least (003 shares only scikit-learn's zygote with 007).
+    alone = frozenset({"matplotlib.pyplot"})
+    planned.append(task(11, 4.0, alone))
+    chains = warm_chains({t.project: t.imports for t in planned})
+    tasks = [replace(t, preload=chains[t.project]) for t in planned]
+    assert [t.number for t in start_order(tasks, 2)] == [7, 11, 8, 3, 9, 1]
+    assert [t.number for t in start_order(tasks, 3)] == [7, 11, 3, 8, 9, 1]
+

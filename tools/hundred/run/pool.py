@@ -23,6 +23,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from hundred.environments import Environment
 from hundred.results import RunResult
 from hundred.run.events import (
     Finished,
@@ -35,7 +36,7 @@ from hundred.run.events import (
     WorkerEvent,
 )
 from hundred.run.plan import Task
-from hundred.run.preload import NATIVE_KERNELS, thread_share
+from hundred.run.preload import NATIVE_KERNELS, import_cost, thread_share
 from hundred.run.signals import Stop
 from hundred.run.worker import (
     import_ahead,
@@ -66,30 +67,36 @@ class Outcome:
     stopped: bool  # a stop was requested before every task finished
 
 
-# How far down the queue a worker's first task may be taken from (``start_order``).
-FIRST_CHOICES = 4
-
-
 def start_order(tasks: Sequence[Task], jobs: int) -> list[Task]:
     """The order tasks are handed out: the longest expected first, except that each worker's
-    first task is, among the next few, the one needing least of the zygotes that the first
-    tasks before it need.
+    first task is the one that waits least on the imports of the first tasks before it.
 
     A worker's first kernel waits for its zygotes' imports (seconds, on one CPU): workers whose
-    first notebooks need different zygotes have them imported side by side. Measured on the
-    example projects: the two longest both import torch, and one CPU stood idle for 4 s while
-    a single zygote imported scikit-learn, then torch, for both.
+    first notebooks need different zygotes have them imported side by side, and a notebook
+    that needs none of the others' runs while they import. Measured on the example projects:
+    the two longest both import scikit-learn, then torch, and one CPU stood idle for seconds
+    while a single zygote imported them for both.
     """
     queue = sorted(tasks, key=lambda t: (-t.expected_duration, t.number))
     first: list[Task] = []
     for _ in range(min(jobs, len(queue))):
         needed = {(t.environment, stop) for t in first for stop in t.preload}
         # min keeps the earliest of equals: the longest expected among them.
-        pick = min(queue[:FIRST_CHOICES],
-                   key=lambda t: sum((t.environment, stop) in needed for stop in t.preload))
+        pick = min(queue, key=lambda t: _waits_on(t, needed))
         first.append(pick)
         queue.remove(pick)
     return first + queue
+
+
+def _waits_on(task: Task, needed: set[tuple[Environment | None, frozenset[str]]]) -> float:
+    """The import cost of the zygotes on ``task``'s chain that ``needed`` has already."""
+    cost, before = 0.0, frozenset[str]()
+    for stop in task.preload:
+        for module in sorted(stop - before):
+            if (task.environment, stop) in needed:
+                cost += import_cost(module, before)
+            before |= {module}
+    return cost
 
 
 class Pool:
