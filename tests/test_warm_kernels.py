@@ -351,3 +351,40 @@ def test_the_workers_first_tasks_need_zygotes_apart() -> None:
     assert [t.number for t in start_order(tasks, 2)] == [7, 11, 8, 3, 9, 1]
     assert [t.number for t in start_order(tasks, 3)] == [7, 11, 3, 8, 9, 1]
 
+
+
+def test_a_forked_kernel_that_exited_is_gone_even_before_it_is_reaped() -> None:
+    """A kernel's exit is seen at once, also while it is a zombie: its parent, the zygote,
+    reaps it at once, unless a tracer (a profiler) holds its exit status, and a zombie taken
+    for a live kernel made the worker wait for it forever."""
+    import os
+    import signal
+    import time
+
+    from hundred.run.zygote_manager import _ForkedProcess
+
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # until it has exited: a zombie, not yet reaped
+            if Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z":
+                break
+            time.sleep(0.01)
+        gone = _ForkedProcess(pid)
+        assert gone.poll() == 0
+        assert gone.wait(timeout=1) == 0
+    finally:
+        os.waitpid(pid, 0)
+
+    sleeper = os.fork()
+    if sleeper == 0:
+        time.sleep(30)
+        os._exit(0)
+    try:
+        running = _ForkedProcess(sleeper)
+        assert running.poll() is None
+    finally:
+        os.kill(sleeper, signal.SIGKILL)
+        os.waitpid(sleeper, 0)

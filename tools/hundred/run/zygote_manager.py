@@ -19,6 +19,8 @@ from jupyter_client.manager import AsyncKernelManager
 
 from hundred.run.zygote import LAUNCHER, Zygote
 
+KILLED_WITHIN = 5.0  # seconds a SIGKILLed kernel has to be gone
+
 
 class _ForkedProcess:
     """Enough of ``subprocess.Popen`` for jupyter_client to manage a kernel it did not fork."""
@@ -30,11 +32,8 @@ class _ForkedProcess:
         self.returncode: int | None = None
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                self.returncode = 0  # reaped by the zygote: the exit status is not ours to see
+        if self.returncode is None and not _running(self.pid):
+            self.returncode = 0  # reaped by the zygote: the exit status is not ours to see
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -85,9 +84,30 @@ class ZygoteKernelManager(AsyncKernelManager):
         # wait in short steps rather than jupyter_client's 100 ms polls.
         assert self.provisioner is not None
         await self.provisioner.kill(restart=restart)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=5)
+        try:
+            process.wait(timeout=KILLED_WITHIN)
+        except subprocess.TimeoutExpired:
+            # Still there after SIGKILL (stopped by a debugger, or in the kernel's own
+            # uninterruptible wait): jupyter_client's wait would poll it forever; the run's
+            # end kills what is left of its kernels.
+            return
         await self.provisioner.wait()
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not exited: a zombie has (its parent, the zygote,
+    reaps it at once, unless a tracer such as a profiler holds its exit status)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel about the pid
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def _launcher_arguments(kernel_cmd: list[str], python: str) -> list[str] | None:
