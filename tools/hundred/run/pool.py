@@ -92,9 +92,9 @@ def _waits_on(task: Task, needed: set[tuple[Environment | None, frozenset[str]]]
     """The import cost of the zygotes on ``task``'s chain that ``needed`` has already."""
     cost, before = 0.0, frozenset[str]()
     for stop in task.preload:
+        shared = (task.environment, stop) in needed
         for module in sorted(stop - before):
-            if (task.environment, stop) in needed:
-                cost += import_cost(module, before)
+            cost += import_cost(module, before) if shared else 0.0
             before |= {module}
     return cost
 

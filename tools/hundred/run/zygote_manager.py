@@ -87,9 +87,9 @@ class ZygoteKernelManager(AsyncKernelManager):
         try:
             process.wait(timeout=KILLED_WITHIN)
         except subprocess.TimeoutExpired:
-            # Still there after SIGKILL (stopped by a debugger, or in the kernel's own
-            # uninterruptible wait): jupyter_client's wait would poll it forever; the run's
-            # end kills what is left of its kernels.
+            # Still there after SIGKILL (held by a tracer, or in an uninterruptible wait of
+            # the kernel's own): it goes when the system lets it, nothing more can be sent,
+            # and jupyter_client's wait would poll it forever.
             return
         await self.provisioner.wait()
 
