@@ -7,6 +7,7 @@ import ctypes.util
 import os
 import signal
 from functools import cache
+from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
 
@@ -32,3 +33,13 @@ def die_with_parent(signum: int = signal.SIGKILL, *, parent: int | None = None) 
     libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
     if parent is not None and os.getppid() != parent:
         os.kill(os.getpid(), signum)
+
+
+def alive(pid: int) -> bool:
+    """Running, as opposed to gone or a zombie waiting to be reaped (a zygote's kernels are
+    reaped at once, unless a tracer such as a profiler holds their exit status)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")

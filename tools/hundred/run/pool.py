@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from pathlib import Path
 
 from hundred.environments import Environment
 from hundred.results import RunResult
@@ -35,6 +34,7 @@ from hundred.run.events import (
     WantTask,
     WorkerEvent,
 )
+from hundred.run.lifetime import alive
 from hundred.run.plan import Task
 from hundred.run.preload import NATIVE_KERNELS, import_cost, thread_share
 from hundred.run.signals import Stop
@@ -272,15 +272,6 @@ def _kill(pids: set[int]) -> None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + GONE_WITHIN
-    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+    while time.monotonic() < deadline and any(alive(pid) for pid in pids):
         time.sleep(0.02)
-
-
-def _alive(pid: int) -> bool:
-    """Running, as opposed to gone or a zombie waiting to be reaped by its new parent."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 

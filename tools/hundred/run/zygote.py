@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from hundred.environments import zygote_variables
-from hundred.run.lifetime import die_with_parent
+from hundred.run.lifetime import alive, die_with_parent
 from hundred.run.preload import thread_share, with_threads
 
 LAUNCHER = "ipykernel_launcher"
@@ -138,7 +138,7 @@ class Zygote:
             return
         # A child zygote is not our child process: its socket's end stops it; make sure.
         deadline = time.monotonic() + GONE_WITHIN
-        while _alive(self.pid) and time.monotonic() < deadline:
+        while alive(self.pid) and time.monotonic() < deadline:
             time.sleep(0.01)
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
@@ -209,14 +209,6 @@ class SharedZygote:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def start_shared_zygote(jobs: int) -> SharedZygote | None:

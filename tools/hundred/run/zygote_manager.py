@@ -17,6 +17,7 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
+from hundred.run.lifetime import alive
 from hundred.run.zygote import LAUNCHER, Zygote
 
 KILLED_WITHIN = 5.0  # seconds a SIGKILLed kernel has to be gone
@@ -32,7 +33,7 @@ class _ForkedProcess:
         self.returncode: int | None = None
 
     def poll(self) -> int | None:
-        if self.returncode is None and not _running(self.pid):
+        if self.returncode is None and not alive(self.pid):
             self.returncode = 0  # reaped by the zygote: the exit status is not ours to see
         return self.returncode
 
@@ -92,22 +93,6 @@ class ZygoteKernelManager(AsyncKernelManager):
             # and jupyter_client's wait would poll it forever.
             return
         await self.provisioner.wait()
-
-
-def _running(pid: int) -> bool:
-    """Whether ``pid`` is a process that has not exited: a zombie has (its parent, the zygote,
-    reaps it at once, unless a tracer such as a profiler holds its exit status)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    except OSError:  # no /proc: ask the kernel about the pid
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def _launcher_arguments(kernel_cmd: list[str], python: str) -> list[str] | None:
